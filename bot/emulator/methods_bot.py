@@ -107,7 +107,7 @@ async def set_webhook(call: Call) -> bool:
         call.bot.updates.allowed = allowed
     config = WebhookConfig(url, secret, max_connections, p.string("ip_address"))
     call.bot.webhook = config
-    call.bot.sender = WebhookSender(call.bot.updates, config)
+    call.bot.sender = WebhookSender(call.bot.updates, config, call.bot.touch)
     call.bot.sender.start()
     return True
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -50,9 +51,12 @@ class WebhookConfig:
 class WebhookSender:
     """The background task that pushes one bot's updates to its webhook."""
 
-    def __init__(self, queue: UpdateQueue, config: WebhookConfig) -> None:
+    def __init__(
+        self, queue: UpdateQueue, config: WebhookConfig, on_delivered: Callable[[], None]
+    ) -> None:
         self.queue = queue
         self.config = config
+        self.on_delivered = on_delivered
         self.task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -102,6 +106,8 @@ class WebhookSender:
                     backoff = 0.05
                     if self.queue.pending and self.queue.pending[0] is update:
                         self.queue.pending.pop(0)
+                    # the test client's settle wait starts when the bot got its update
+                    self.on_delivered()
                     update.handed_out.set()
                 else:
                     log.debug("webhook delivery failed: %s", self.config.last_error_message)

@@ -289,6 +289,12 @@ async def test_answer_callback_query_once(emulator: BotAPIEmulator, api: ApiCall
     assert alice.callback_answers == [answer]
     assert updates[0]["callback_query"]["data"] == "go"
     assert (await api("answerCallbackQuery", callback_query_id="123"))[0] == 400
+    # queries older than 15 minutes can no longer be answered
+    emulator.deliver = _swallow
+    assert await alice.press_data("late") is None
+    record = list(emulator.bot().callbacks.values())[-1]
+    record.created -= 15 * 60 + 1
+    assert (await api("answerCallbackQuery", callback_query_id=record.query_id))[0] == 400
     status, body = await api("sendChatAction", chat_id=ALICE, action="dancing")
     assert (status, body["description"]) == (400, "Bad Request: wrong parameter action in request")
     assert (await api("sendChatAction", chat_id=ALICE, action="typing"))[1]["result"] is True

@@ -16,7 +16,30 @@ from tests.emulator.conftest import TOKEN, base_url, build_app
 App = Any
 
 
-async def test_queue_mode_start_and_button(emulator: BotAPIEmulator, polling_bot: App) -> None:
+async def test_queue_mode_start_and_button(emulator: BotAPIEmulator, server: TestServer) -> None:
+    app = build_app(server)
+    await app.initialize()
+    await app.start()
+    assert app.updater is not None
+    await app.updater.start_polling(poll_interval=0, timeout=1)
+    try:
+        await _converse(emulator)
+    finally:
+        await app.updater.stop()
+        await app.stop()
+        await app.shutdown()
+    # stopping PTB's updater cuts its pending poll and confirms offsets: no error is seen
+    assert emulator.errors() == []
+    assert emulator.requests()[-1][1:] == ("getUpdates", {"offset": 4, "timeout": 0})
+
+
+async def test_polling_fixture_echoes(emulator: BotAPIEmulator, polling_bot: App) -> None:
+    zoe = emulator.user(1009, first_name="Zoe")
+    await zoe.send("ping")
+    assert zoe.last.text == "ping"
+
+
+async def _converse(emulator: BotAPIEmulator) -> None:
     alice = emulator.user(1001, first_name="Alice")
     await alice.send("/start")
     assert alice.last.text == "Hi Alice!"
