@@ -1,0 +1,1 @@
+"""The domain: Tortoise models, rules, transitions and validation. No Telegram in here."""

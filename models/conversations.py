@@ -1,0 +1,54 @@
+"""Conversation state and drafts, read and written per update (DESIGN §3).
+
+Keeping this in the database, not in process memory, is what lets a flow survive a restart
+and lets any worker take any update. PTB's own persistence loads everything at start-up and
+flushes on a timer, which loses the last answers on a crash.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from models.entities import Conversation
+
+
+@dataclass
+class ConversationState:
+    """Where a user is in a flow, and the answers given so far."""
+
+    flow: str
+    state: str
+    version: int
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def conversation_key(chat_id: int, user_id: int) -> str:
+    """One conversation per user per chat."""
+    return f"{chat_id}:{user_id}"
+
+
+async def load(key: str) -> ConversationState | None:
+    """The stored conversation, or None when the user is in no flow."""
+    row = await Conversation.get_or_none(key=key)
+    if row is None:
+        return None
+    return ConversationState(row.flow, row.state, row.version, dict(row.data))
+
+
+async def save(key: str, conversation: ConversationState) -> None:
+    """Store the conversation (insert or replace)."""
+    await Conversation.update_or_create(
+        key=key,
+        defaults={
+            "flow": conversation.flow,
+            "state": conversation.state,
+            "version": conversation.version,
+            "data": conversation.data,
+        },
+    )
+
+
+async def clear(key: str) -> None:
+    """Forget the conversation (the flow ended or was cancelled)."""
+    await Conversation.filter(key=key).delete()

@@ -1,0 +1,66 @@
+"""Opening, closing and migrating the database (Tortoise ORM 1.x)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tortoise import Tortoise
+from tortoise.migrations.api import migrate as tortoise_migrate
+
+MODEL_MODULES = ["models.entities"]
+
+
+def tortoise_config(database_url: str) -> dict[str, Any]:
+    """Tortoise configuration for the given URL, with our migrations package."""
+    return {
+        "connections": {"default": _with_sqlite_pragmas(database_url)},
+        "apps": {
+            "models": {
+                "models": MODEL_MODULES,
+                "default_connection": "default",
+                "migrations": "models.migrations",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+def _with_sqlite_pragmas(url: str) -> str | dict[str, Any]:
+    # WAL lets the web server read while the bot writes; busy_timeout waits for a lock
+    # instead of failing at once when two writers meet.
+    if not url.startswith("sqlite://"):
+        return url
+    path = url.removeprefix("sqlite://")
+    return {
+        "engine": "tortoise.backends.sqlite",
+        "credentials": {
+            "file_path": path,
+            "journal_mode": "WAL",
+            "journal_size_limit": 16384,
+            "foreign_keys": "ON",
+        },
+    }
+
+
+# For `tortoise -c models.db.TORTOISE_ORM makemigrations` (see DEVELOPERS.md): a fixed,
+# throw-away database, so developers' tooling never touches real data.
+TORTOISE_ORM = tortoise_config("sqlite://:memory:")
+
+
+async def open_database(database_url: str) -> None:
+    """Connect to the database; visible to every task (the bot's and the web server's)."""
+    await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=True)
+
+
+async def close_database() -> None:
+    """Close every connection."""
+    await Tortoise.close_connections()
+
+
+async def migrate(database_url: str) -> None:
+    """Apply every migration that the database lacks."""
+    try:
+        await tortoise_migrate(config=tortoise_config(database_url))
+    finally:
+        await Tortoise.close_connections()

@@ -1,0 +1,78 @@
+"""The platform's own data: townships, service categories, review stages (from the TOML file).
+
+It lives in the domain because the rules check answers against it; bot/config.py reads the file.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+
+class Label(BaseModel):
+    """A configurable choice shown to users in both languages."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]{0,23}$")
+    zh: str = Field(min_length=1, max_length=40)
+    en: str = Field(min_length=1, max_length=60)
+
+    def label(self, locale: str) -> str:
+        """The label in the given locale (zh_CN or en)."""
+        return self.zh if locale.startswith("zh") else self.en
+
+
+class ReviewConfig(BaseModel):
+    """Review stages per kind of record (Rugao art. 15-16: review, then optionally publish)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    registration_stages: list[str] = Field(default_factory=lambda: ["reviewer"], min_length=1)
+    reject_reasons: list[Label] = Field(default_factory=list)
+    pending_page_size: int = Field(default=5, ge=1, le=20)
+
+    @field_validator("registration_stages")
+    @classmethod
+    def _known_stages(cls, stages: list[str]) -> list[str]:
+        unknown = [s for s in stages if s not in ("reviewer", "publisher")]
+        if unknown:
+            raise ValueError(f"unknown stage {unknown[0]!r}; use 'reviewer' or 'publisher'")
+        if len(set(stages)) != len(stages):
+            raise ValueError("a stage appears twice")
+        return stages
+
+
+class InviteConfig(BaseModel):
+    """Invite deep links for staff roles."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ttl_hours: int = Field(default=72, ge=1, le=24 * 30)
+
+
+class PlatformConfig(BaseModel):
+    """The platform's own data: townships, service categories, review stages."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    townships: list[Label] = Field(min_length=1)
+    categories: list[Label] = Field(min_length=1)
+    review: ReviewConfig = Field(default_factory=ReviewConfig)
+    invites: InviteConfig = Field(default_factory=InviteConfig)
+
+    @model_validator(mode="after")
+    def _unique_codes(self) -> PlatformConfig:
+        for key in ("townships", "categories"):
+            codes = [item.code for item in getattr(self, key)]
+            dupes = {c for c in codes if codes.count(c) > 1}
+            if dupes:
+                raise ValueError(f"{key}: code {sorted(dupes)[0]!r} appears twice")
+        return self
+
+    def township(self, code: str) -> Label | None:
+        """The township with this code, if configured."""
+        return next((t for t in self.townships if t.code == code), None)
+
+    def category(self, code: str) -> Label | None:
+        """The service category with this code, if configured."""
+        return next((c for c in self.categories if c.code == code), None)

@@ -1,0 +1,166 @@
+"""Review decisions: who may decide which stage, first decision wins (Rugao art. 15-16).
+
+The decision is a compare-and-set (`UPDATE … WHERE status = 'pending'`) that returns the
+row count, so two reviewers pressing at once cannot both win, on SQLite and PostgreSQL
+alike (Tortoise's select_for_update does nothing on SQLite).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from tortoise.transactions import in_transaction
+
+from models import audit, registration
+from models.entities import Registration, Review, ReviewCard, ReviewStatus, Role, User, UserStatus
+from models.errors import AlreadyDecided, NotAllowed, NotFound, ValidationFailed
+from models.events import Event, ReviewDecided, ReviewRequested
+from models.platform import PlatformConfig
+from models.users import display_name
+
+REASON_MAX = 300
+
+# Which roles may decide at which stage; admins may do everything (DESIGN §1).
+STAGE_ROLES: dict[str, frozenset[Role]] = {
+    "reviewer": frozenset({Role.REVIEWER, Role.ADMIN}),
+    "publisher": frozenset({Role.PUBLISHER, Role.ADMIN}),
+}
+
+
+def stages_of(user: User) -> list[str]:
+    """The stages this user may decide; none unless active staff."""
+    if user.status is not UserStatus.ACTIVE or user.role is None:
+        return []
+    return [stage for stage, roles in STAGE_ROLES.items() if user.role in roles]
+
+
+def check_reason(raw: str) -> str:
+    """A rejection reason: required, on a few lines, not an essay."""
+    reason = raw.strip()
+    if not reason:
+        raise ValidationFailed("review.reason_required")
+    if len(reason) > REASON_MAX:
+        raise ValidationFailed("review.reason_length", max=REASON_MAX)
+    return reason
+
+
+async def authorised_review(review_id: int, user_id: int) -> Review:
+    """The review, if this user may decide it (checked against the database on every press)."""
+    user = await User.get_or_none(id=user_id)
+    review = await Review.get_or_none(id=review_id)
+    if review is None:
+        raise NotFound("review.not_found")
+    if user is None or review.stage not in stages_of(user):
+        raise NotAllowed("review.not_allowed")
+    return review
+
+
+async def decide(
+    review_id: int,
+    actor_id: int,
+    *,
+    approve: bool,
+    reason: str | None,
+    platform: PlatformConfig,
+) -> list[Event]:
+    """Decide a pending review; raise AlreadyDecided naming who was first."""
+    review = await authorised_review(review_id, actor_id)
+    if not approve:
+        reason = check_reason(reason or "")
+    async with in_transaction():
+        won = await Review.filter(id=review_id, status=ReviewStatus.PENDING).update(
+            status=ReviewStatus.APPROVED if approve else ReviewStatus.REJECTED,
+            decided_by_id=actor_id,
+            reason=reason,
+            decided_at=datetime.now(UTC),
+        )
+        if not won:
+            raise await _already_decided(review_id)
+        await audit.record(
+            actor_id,
+            "review.approved" if approve else "review.rejected",
+            "review",
+            review_id,
+            after={"stage": review.stage, "reason": reason},
+        )
+        events: list[Event] = [ReviewDecided(review_id)]
+        next_stage = _next_stage(review, platform) if approve else None
+        if next_stage is not None:
+            follow_up = await Review.create(
+                subject_type=review.subject_type, subject_id=review.subject_id, stage=next_stage
+            )
+            events.append(ReviewRequested(follow_up.id))
+        elif review.subject_type == registration.SUBJECT:
+            events += await registration.conclude(review.subject_id, approve, reason, actor_id)
+    return events
+
+
+def _next_stage(review: Review, platform: PlatformConfig) -> str | None:
+    stages = platform.review.registration_stages
+    position = stages.index(review.stage) if review.stage in stages else len(stages)
+    return stages[position + 1] if position + 1 < len(stages) else None
+
+
+async def _already_decided(review_id: int) -> AlreadyDecided:
+    review = await Review.get(id=review_id).prefetch_related("decided_by")
+    decider = review.decided_by
+    return AlreadyDecided(
+        "review.already_decided",
+        by=display_name(decider) if decider else "?",
+        approved=review.status is ReviewStatus.APPROVED,
+    )
+
+
+@dataclass(frozen=True)
+class RegistrationCard:
+    """What a reviewer sees of an application: the phone masked (PIPL, DESIGN §2)."""
+
+    review: Review
+    registration: Registration
+    decided_by: str | None
+
+
+async def card(review_id: int) -> RegistrationCard:
+    """The data of one review card."""
+    review = await Review.get_or_none(id=review_id).prefetch_related("decided_by")
+    if review is None or review.subject_type != registration.SUBJECT:
+        raise NotFound("review.not_found")
+    application = await Registration.get(id=review.subject_id)
+    decider = display_name(review.decided_by) if review.decided_by else None
+    return RegistrationCard(review, application, decider)
+
+
+async def pending_for(user: User, *, offset: int, limit: int) -> tuple[list[Review], int]:
+    """A page of reviews waiting at the stages this user decides, oldest first, and the total."""
+    query = Review.filter(status=ReviewStatus.PENDING, stage__in=stages_of(user))
+    total = await query.count()
+    page = await query.order_by("created_at", "id").offset(offset).limit(limit)
+    return page, total
+
+
+async def reviewers_for(stage: str) -> list[User]:
+    """Every active user who decides this stage."""
+    return await User.filter(status=UserStatus.ACTIVE, role__in=list(STAGE_ROLES[stage]))
+
+
+async def undelivered_cards(user: User) -> list[int]:
+    """Pending reviews this reviewer has no card for yet (e.g. they had not started the bot)."""
+    stages = stages_of(user)
+    if not stages:
+        return []
+    delivered = await ReviewCard.filter(reviewer_id=user.id).values_list("review_id", flat=True)
+    waiting = Review.filter(status=ReviewStatus.PENDING, stage__in=stages, id__not_in=delivered)
+    return [int(i) for i in await waiting.order_by("id").values_list("id", flat=True)]
+
+
+async def remember_card(review_id: int, reviewer_id: int, message_id: int) -> None:
+    """Record where a card was sent, so a decision can edit every copy."""
+    await ReviewCard.update_or_create(
+        review_id=review_id, reviewer_id=reviewer_id, defaults={"message_id": message_id}
+    )
+
+
+async def cards_of(review_id: int) -> list[ReviewCard]:
+    """Every copy of a review's card."""
+    return await ReviewCard.filter(review_id=review_id)

@@ -1,0 +1,78 @@
+"""Users: first contact, language, staff bootstrap from configuration."""
+
+from __future__ import annotations
+
+from models import audit
+from models.entities import Role, User, UserStatus
+
+SUPPORTED_LOCALES = ("zh_CN", "en")
+
+
+def locale_from_language_code(language_code: str | None) -> str:
+    """zh* → 简体中文, anything else → English (DESIGN §6)."""
+    return "zh_CN" if (language_code or "").lower().startswith("zh") else "en"
+
+
+def locale_of(user: User) -> str:
+    """The language to speak to this user: their /language choice, else Telegram's hint."""
+    if user.locale in SUPPORTED_LOCALES:
+        return user.locale
+    return locale_from_language_code(user.language_code)
+
+
+async def touch_user(
+    user_id: int, *, first_name: str, username: str | None, language_code: str | None
+) -> User:
+    """The user behind an update, created on first contact; profile fields kept current."""
+    user, created = await User.get_or_create(
+        id=user_id,
+        defaults={
+            "first_name": first_name[:128],
+            "username": username,
+            "language_code": language_code,
+        },
+    )
+    if not created and (
+        user.first_name != first_name[:128]
+        or user.username != username
+        or user.language_code != language_code
+    ):
+        user.first_name, user.username = first_name[:128], username
+        user.language_code = language_code
+        await user.save(update_fields=["first_name", "username", "language_code", "updated_at"])
+    return user
+
+
+async def set_locale(user: User, locale: str) -> None:
+    """Remember the user's language choice."""
+    if locale not in SUPPORTED_LOCALES:
+        raise ValueError(locale)
+    user.locale = locale
+    await user.save(update_fields=["locale", "updated_at"])
+
+
+async def ensure_admins(admin_ids: list[int]) -> list[int]:
+    """Make the configured ids active admins (INNOBRIDGE_ADMIN_IDS); return those changed."""
+    changed = []
+    for admin_id in admin_ids:
+        user, _ = await User.get_or_create(id=admin_id)
+        if user.role is Role.ADMIN and user.status is UserStatus.ACTIVE:
+            continue
+        before = {"role": user.role, "status": user.status}
+        user.role, user.status = Role.ADMIN, UserStatus.ACTIVE
+        await user.save(update_fields=["role", "status", "updated_at"])
+        await audit.record(
+            None,
+            "admin.bootstrap",
+            "user",
+            admin_id,
+            before=before,
+            after={"role": Role.ADMIN, "status": UserStatus.ACTIVE},
+        )
+        changed.append(admin_id)
+    return changed
+
+
+def display_name(user: User) -> str:
+    """How staff see a user: the real name when known."""
+    return user.real_name or user.first_name or str(user.id)
