@@ -102,6 +102,12 @@ def _next_stage(review: Review, platform: PlatformConfig) -> str | None:
     return stages[position + 1] if position + 1 < len(stages) else None
 
 
+async def ensure_pending(review: Review) -> None:
+    """Raise AlreadyDecided (naming who decided) unless the review still waits."""
+    if review.status is not ReviewStatus.PENDING:
+        raise await _already_decided(review.id)
+
+
 async def _already_decided(review_id: int) -> AlreadyDecided:
     review = await Review.get(id=review_id).prefetch_related("decided_by")
     decider = review.decided_by
@@ -151,7 +157,8 @@ async def undelivered_cards(user: User) -> list[int]:
         return []
     delivered = await ReviewCard.filter(reviewer_id=user.id).values_list("review_id", flat=True)
     waiting = Review.filter(status=ReviewStatus.PENDING, stage__in=stages, id__not_in=delivered)
-    return [int(i) for i in await waiting.order_by("id").values_list("id", flat=True)]
+    ids: list[int] = await waiting.order_by("id").values_list("id", flat=True)  # type: ignore[assignment]
+    return ids
 
 
 async def remember_card(review_id: int, reviewer_id: int, message_id: int) -> None:
@@ -164,3 +171,17 @@ async def remember_card(review_id: int, reviewer_id: int, message_id: int) -> No
 async def cards_of(review_id: int) -> list[ReviewCard]:
     """Every copy of a review's card."""
     return await ReviewCard.filter(review_id=review_id)
+
+
+async def latest_reason(registration_id: int) -> str | None:
+    """The reason given when an application was last rejected."""
+    last = (
+        await Review.filter(
+            subject_type=registration.SUBJECT,
+            subject_id=registration_id,
+            status=ReviewStatus.REJECTED,
+        )
+        .order_by("-id")
+        .first()
+    )
+    return last.reason if last else None

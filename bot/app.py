@@ -1,0 +1,78 @@
+"""The composition root: the python-telegram-bot Application with everything wired in."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.constants import ParseMode
+from telegram.error import Forbidden
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+
+from bot.config import Settings
+from bot.notifier import TelegramNotifier
+from handlers import build_handlers
+from handlers.context import NOTIFIER, PLATFORM, TIMEZONE
+from locales.i18n import t, use_locale
+from models.db import close_database, open_database
+from models.entities import User
+from models.platform import PlatformConfig
+from models.users import ensure_admins, locale_of
+
+log = logging.getLogger(__name__)
+
+
+def build_application(
+    settings: Settings, platform: PlatformConfig, *, own_database: bool = True
+) -> Application:
+    """The bot; with own_database it opens and closes the database in post_init/post_shutdown."""
+    if settings.bot_token is None:
+        raise ValueError("INNOBRIDGE_BOT_TOKEN is required")
+
+    async def post_init(application: Application) -> None:
+        if own_database:
+            await open_database(settings.database_url)
+        notifier = TelegramNotifier(application.bot, platform, settings.timezone)
+        application.bot_data[NOTIFIER] = notifier
+        await ensure_admins(settings.admin_ids)
+        await notifier.set_default_menus()
+        for admin in await User.filter(id__in=settings.admin_ids):
+            await notifier.refresh_menu(admin)
+
+    async def post_shutdown(application: Application) -> None:
+        if own_database:
+            await close_database()
+
+    application = (
+        ApplicationBuilder()
+        .token(settings.bot_token.get_secret_value())
+        .base_url(settings.bot_api_base_url)
+        .base_file_url(settings.bot_file_base_url)
+        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
+        # Telegram's limits (about 30 messages/s per bot); a 429 is waited out and retried.
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+        .build()
+    )
+    application.bot_data[PLATFORM] = platform
+    application.bot_data[TIMEZONE] = settings.timezone
+    application.add_handlers(build_handlers())
+    application.add_error_handler(on_error)
+    return application
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the failure and tell the user their answers are kept (they are: state is stored)."""
+    if isinstance(context.error, Forbidden):
+        log.info("user blocked the bot: %s", context.error)
+        return
+    log.exception("update failed", exc_info=context.error)
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    user = await User.get_or_none(id=update.effective_user.id) if update.effective_user else None
+    with use_locale(locale_of(user) if user else "zh_CN"):
+        try:
+            await context.bot.send_message(update.effective_chat.id, t("error.generic"))
+        except Exception:  # noqa: BLE001 — the apology itself must never crash the handler
+            log.exception("could not send the error message")

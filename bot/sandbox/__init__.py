@@ -1,0 +1,181 @@
+"""`innobridge sandbox`: the whole system offline — emulator, bot, demo data, a web chat page.
+
+One aiohttp server on INNOBRIDGE_HTTP_HOST:PORT (127.0.0.1:8080) carries the Bot API emulator
+under /emulator, the web chat under /sandbox, and /healthz, /readyz. The bot talks to the
+emulator over HTTP exactly as it would talk to api.telegram.org.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from bot.config import load_platform, load_settings
+from bot.emulator import BotAPIEmulator
+from bot.runner import serve
+from bot.web import create_web_app
+from models.db import close_database, migrate, open_database
+from models.entities import Organization, OrgKind, OrgStatus, Role, User, UserStatus
+
+log = logging.getLogger(__name__)
+
+TOKEN = "7000000001:sandbox-token-not-for-telegram-0000"
+STATIC = Path(__file__).with_name("static")
+ADMIN_ID = 9000
+
+PERSONAS: list[dict[str, Any]] = [
+    {
+        "id": 1001,
+        "name": "张伟",
+        "role": "new user",
+        "language_code": "zh-CN",
+        "description_zh": "新企业用户（中文）：注册成为企业用户",
+        "description_en": "New enterprise user (Chinese): registers the company",
+    },
+    {
+        "id": 1002,
+        "name": "Emma",
+        "role": "new user",
+        "language_code": "en",
+        "description_zh": "新用户（英文界面）：注册科研团队或服务机构",
+        "description_en": "New user (English): registers a research team or an institution",
+    },
+    {
+        "id": 9001,
+        "name": "王审核",
+        "role": "reviewer",
+        "language_code": "zh-CN",
+        "description_zh": "审核员：在审核卡片上批准或驳回",
+        "description_en": "Reviewer: approves or rejects from the review cards",
+    },
+    {
+        "id": ADMIN_ID,
+        "name": "刘管理",
+        "role": "admin",
+        "language_code": "zh-CN",
+        "description_zh": "管理员：/invite 生成邀请链接，/pending 查看待审",
+        "description_en": "Admin: /invite makes invite links, /pending shows the queue",
+    },
+    {
+        "id": 9101,
+        "name": "李经理",
+        "role": "enterprise",
+        "language_code": "zh-CN",
+        "description_zh": "已注册的企业用户",
+        "description_en": "A registered enterprise user",
+    },
+]
+
+
+async def seed(database_url: str) -> None:
+    """Demo data: a reviewer and a registered enterprise (the admin comes from ADMIN_IDS)."""
+    await open_database(database_url)
+    try:
+        await User.update_or_create(
+            id=9001,
+            defaults={
+                "first_name": "王审核",
+                "real_name": "王审核",
+                "language_code": "zh-CN",
+                "role": Role.REVIEWER,
+                "status": UserStatus.ACTIVE,
+            },
+        )
+        await User.update_or_create(
+            id=ADMIN_ID,
+            defaults={"first_name": "刘管理", "real_name": "刘管理", "language_code": "zh-CN"},
+        )
+        org, _ = await Organization.get_or_create(
+            credit_code="91320682MA1N00000R",
+            defaults={
+                "name": "如皋市示范智能装备有限公司",
+                "kind": OrgKind.ENTERPRISE,
+                "township": "chengnan",
+                "status": OrgStatus.ACTIVE,
+            },
+        )
+        await User.update_or_create(
+            id=9101,
+            defaults={
+                "first_name": "李经理",
+                "real_name": "李经理",
+                "language_code": "zh-CN",
+                "role": Role.ENTERPRISE,
+                "status": UserStatus.ACTIVE,
+                "phone": "+8613800138000",
+                "organization_id": org.id,
+                "township": "chengnan",
+            },
+        )
+    finally:
+        await close_database()
+
+
+def add_sandbox_routes(app: web.Application) -> None:
+    """The web chat page, its static files and the persona list."""
+
+    async def page(request: web.Request) -> web.FileResponse:
+        return web.FileResponse(STATIC / "index.html")
+
+    async def personas(request: web.Request) -> web.Response:
+        return web.json_response(
+            {
+                "personas": PERSONAS,
+                "bot": {"username": "innobridge_bot", "first_name": "innobridge"},
+            }
+        )
+
+    app.router.add_get("/sandbox", page)
+    app.router.add_get("/sandbox/personas.json", personas)
+    app.router.add_static("/sandbox/static", STATIC)
+
+
+def build_sandbox(data_dir: Path) -> tuple[Any, Any, web.Application, BotAPIEmulator]:
+    """Settings, platform, web app and emulator of a sandbox whose database lives in data_dir."""
+    host = os.environ.get("INNOBRIDGE_HTTP_HOST", "127.0.0.1")
+    port = int(os.environ.get("INNOBRIDGE_HTTP_PORT", "8080"))
+    settings = load_settings(
+        bot_token=TOKEN,
+        telegram_api_url=f"http://{host}:{port}/emulator",
+        database_url=f"sqlite://{data_dir / 'sandbox.sqlite3'}",
+        admin_ids=[ADMIN_ID],
+        webhook_url=None,
+    )
+    platform = load_platform(settings.config)
+    emulator = BotAPIEmulator()
+    emulator.add_bot(TOKEN, username="innobridge_bot", first_name="innobridge")
+    for persona in PERSONAS:
+        emulator.user(
+            persona["id"],
+            first_name=persona["name"],
+            language_code=persona["language_code"],
+            phone_number=f"+86138{persona['id']:08d}"[:14],
+        )
+    web_app = create_web_app(settings)
+    emulator.attach(web_app, prefix="/emulator")
+    add_sandbox_routes(web_app)
+    return settings, platform, web_app, emulator
+
+
+def _fresh_directory(data_dir: Path) -> None:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    for stale in data_dir.glob("sandbox.sqlite3*"):
+        stale.unlink()
+
+
+async def run_sandbox() -> None:
+    """Start from a fresh demo database every time, so the tour always starts the same."""
+    data_dir = Path(os.environ.get("INNOBRIDGE_SANDBOX_DIR", "sandbox-data"))
+    _fresh_directory(data_dir)
+    settings, platform, web_app, _ = build_sandbox(data_dir)
+    await migrate(settings.database_url)
+    await seed(settings.database_url)
+    print(
+        f"innobridge sandbox: open http://{settings.http_host}:{settings.http_port}/sandbox",
+        flush=True,
+    )
+    await serve(settings, platform, web_app)

@@ -1,0 +1,117 @@
+"""What every handler needs: the sender, their language, the platform, the notifier.
+
+`bot/` puts the platform configuration and the notifier into `application.bot_data`; these
+helpers give typed access so handlers never import from `bot/` (DESIGN §8: arrows point down).
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import logging
+import re
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from typing import Any, Protocol
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from locales.i18n import t, use_locale
+from models.entities import User
+from models.errors import DomainError
+from models.events import Event
+from models.platform import PlatformConfig
+from models.users import locale_of, touch_user
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "platform"
+NOTIFIER = "notifier"
+TIMEZONE = "timezone"
+Context = ContextTypes.DEFAULT_TYPE
+
+
+class Notifier(Protocol):
+    """Turns domain events into messages (implemented in bot/notifier.py)."""
+
+    async def publish(self, events: Sequence[Event]) -> None:
+        """Deliver the messages these events call for."""
+
+    async def refresh_menu(self, user: User) -> None:
+        """Set the user's command menu for their role and language."""
+
+
+def platform(context: Context) -> PlatformConfig:
+    """The platform configuration."""
+    config: PlatformConfig = context.application.bot_data[PLATFORM]
+    return config
+
+
+def timezone(context: Context) -> str:
+    """The platform's time zone name, for showing times."""
+    zone: str = context.application.bot_data[TIMEZONE]
+    return zone
+
+
+def notifier(context: Context) -> Notifier:
+    """The notifier that turns domain events into messages."""
+    sender: Notifier = context.application.bot_data[NOTIFIER]
+    return sender
+
+
+async def publish(context: Context, events: Sequence[Event]) -> None:
+    """Hand domain events to the notifier."""
+    await notifier(context).publish(events)
+
+
+_TAG = re.compile(r"<[^>]+>")
+UserHandler = Callable[[Update, Context, User], Awaitable[None]]
+
+
+def with_user(handler: UserHandler) -> Callable[[Update, Context], Coroutine[Any, Any, None]]:
+    """Load the sender, speak their language, and turn domain refusals into a polite reply."""
+
+    @functools.wraps(handler)
+    async def wrapper(update: Update, context: Context) -> None:
+        sender = update.effective_user
+        if sender is None or sender.is_bot:
+            return
+        user = await touch_user(
+            sender.id,
+            first_name=sender.first_name,
+            username=sender.username,
+            language_code=sender.language_code,
+        )
+        with use_locale(locale_of(user)):
+            try:
+                await handler(update, context, user)
+            except DomainError as refusal:
+                await answer_refusal(update, refusal)
+
+    return wrapper
+
+
+async def answer_refusal(update: Update, refusal: DomainError) -> None:
+    """Tell the user why not, as a callback answer or a message."""
+    text = t(refusal.message_id, **refusal.params)
+    if update.callback_query is not None:
+        await update.callback_query.answer(_plain(text), show_alert=True)
+    elif update.effective_chat is not None:
+        await update.effective_chat.send_message(text)
+
+
+def _plain(text: str) -> str:
+    # Callback answers are plain text (no parse_mode) and at most 200 characters.
+    return html.unescape(_TAG.sub("", text))[:200]
+
+
+async def answer(update: Update, text: str | None = None, *, alert: bool = False) -> None:
+    """Answer the callback query (Telegram shows a spinner until it is answered)."""
+    if update.callback_query is not None:
+        await update.callback_query.answer(_plain(text) if text else None, show_alert=alert)
+
+
+def callback_parts(update: Update) -> list[str]:
+    """The colon-separated parts of the callback data."""
+    data: Any = update.callback_query.data if update.callback_query else None
+    return data.split(":") if isinstance(data, str) else []

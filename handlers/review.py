@@ -1,0 +1,230 @@
+"""Review from the phone: Approve / Reject on the card, a reason for rejections, /pending.
+
+Every press is authorised against the database (models/review.py), so a forged or replayed
+callback has no effect and says so; the decision itself is first-wins.
+"""
+
+from __future__ import annotations
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
+
+from handlers.context import (
+    Context,
+    answer,
+    callback_parts,
+    platform,
+    publish,
+    timezone,
+    with_user,
+)
+from handlers.review_views import REASON_PRESET, card_markup, card_text, reason_prompt
+from locales.i18n import current_locale, t
+from models import conversations, review
+from models.conversations import ConversationState
+from models.entities import User
+from models.errors import AlreadyDecided, NotAllowed, ValidationFailed
+from models.platform import PlatformConfig
+
+FLOW = "review_reason"
+VERSION = 1
+
+
+def _tz(context: Context) -> str:
+    return timezone(context)
+
+
+def _key(update: Update) -> str:
+    assert update.effective_chat
+    assert update.effective_user
+    return conversations.conversation_key(update.effective_chat.id, update.effective_user.id)
+
+
+def _review_id(raw: str) -> int:
+    if not raw.isdigit() or len(raw) > 12:
+        raise NotAllowed("button.forged")
+    return int(raw)
+
+
+async def send_card(
+    bot: Bot, config: PlatformConfig, zone: str, chat_id: int, review_id: int
+) -> None:
+    """Send a review card to a reviewer (in the current locale) and remember where it went."""
+    card = await review.card(review_id)
+    message = await bot.send_message(
+        chat_id,
+        card_text(card, config, current_locale(), zone),
+        reply_markup=card_markup(card),
+    )
+    await review.remember_card(review_id, chat_id, message.message_id)
+
+
+async def edit_card(
+    bot: Bot, config: PlatformConfig, zone: str, chat_id: int, message_id: int, review_id: int
+) -> None:
+    """Bring one copy of a card up to date (e.g. to say who decided)."""
+    card = await review.card(review_id)
+    await bot.edit_message_text(
+        card_text(card, config, current_locale(), zone),
+        chat_id=chat_id,
+        message_id=message_id,
+        reply_markup=card_markup(card),
+    )
+
+
+@with_user
+async def on_review_button(update: Update, context: Context, user: User) -> None:
+    """Approve, Reject, a preset reason, or keep pending."""
+    parts = callback_parts(update)
+    if len(parts) < 3:
+        raise NotAllowed("button.forged")
+    action, review_id = parts[1], _review_id(parts[2])
+    try:
+        await _on_action(update, context, user, action, review_id, parts)
+    except AlreadyDecided as late:
+        await _tell_late(update, late)
+
+
+async def _on_action(
+    update: Update, context: Context, user: User, action: str, review_id: int, parts: list[str]
+) -> None:
+    target = await review.authorised_review(review_id, user.id)
+    if action == "a":
+        await _decide(update, context, user, review_id, approve=True, reason=None)
+    elif action == "r":
+        await review.ensure_pending(target)
+        await answer(update)
+        card = await review.card(review_id)
+        await conversations.save(
+            _key(update), ConversationState(FLOW, "reason", VERSION, {"review": review_id})
+        )
+        text, markup = reason_prompt(
+            review_id, card.registration.reference, platform(context), current_locale()
+        )
+        assert update.effective_chat
+        await update.effective_chat.send_message(text, reply_markup=markup)
+    elif action == "why" and len(parts) == 4:
+        codes = {r.code for r in platform(context).review.reject_reasons}
+        if parts[3] not in codes:
+            raise NotAllowed("button.forged")
+        await _decide(
+            update, context, user, review_id, approve=False, reason=REASON_PRESET + parts[3]
+        )
+    elif action == "keep":
+        await conversations.clear(_key(update))
+        await answer(update, t("review.kept_pending"))
+        assert update.callback_query
+        await update.callback_query.edit_message_reply_markup(reply_markup=None)
+    else:
+        raise NotAllowed("button.forged")
+
+
+async def on_reason_message(
+    update: Update, context: Context, user: User, conversation: ConversationState
+) -> None:
+    """A typed rejection reason."""
+    message = update.effective_message
+    assert message is not None
+    if not message.text:
+        await message.reply_text(t("input.text_expected"))
+        return
+    review_id = int(conversation.data.get("review", 0))
+    try:
+        await _decide(update, context, user, review_id, approve=False, reason=message.text)
+    except ValidationFailed as problem:
+        await message.reply_text(t(problem.message_id, **problem.params))
+    except AlreadyDecided as late:
+        await _tell_late(update, late)
+
+
+async def _tell_late(update: Update, late: AlreadyDecided) -> None:
+    """Someone else was first: say who, and drop any half-typed reason."""
+    await conversations.clear(_key(update))
+    key = "review.already_approved" if late.params["approved"] else "review.already_rejected"
+    text = t(key, name=late.params["by"])
+    if update.callback_query is not None:
+        await answer(update, text, alert=True)
+    elif update.effective_chat is not None:
+        await update.effective_chat.send_message(text)
+
+
+async def _decide(
+    update: Update,
+    context: Context,
+    user: User,
+    review_id: int,
+    *,
+    approve: bool,
+    reason: str | None,
+) -> None:
+    events = await review.decide(
+        review_id, user.id, approve=approve, reason=reason, platform=platform(context)
+    )
+    await conversations.clear(_key(update))
+    await answer(update, t("review.done"))
+    if (
+        update.callback_query is not None
+        and update.callback_query.data
+        and update.callback_query.data.startswith("rv:why")
+    ):
+        await update.callback_query.edit_message_reply_markup(reply_markup=None)
+    await publish(context, events)
+
+
+@with_user
+async def pending(update: Update, context: Context, user: User) -> None:
+    """/pending: what waits for this reviewer, a page at a time."""
+    await _show_page(update, context, user, offset=0)
+
+
+@with_user
+async def on_pending_button(update: Update, context: Context, user: User) -> None:
+    """Paging and opening cards from the /pending list."""
+    parts = callback_parts(update)
+    if len(parts) != 3 or not parts[2].isdigit():
+        raise NotAllowed("button.forged")
+    if parts[1] == "p":
+        await answer(update)
+        await _show_page(update, context, user, offset=int(parts[2]), edit=True)
+    elif parts[1] == "o":
+        target = await review.authorised_review(_review_id(parts[2]), user.id)
+        await answer(update)
+        await send_card(context.bot, platform(context), _tz(context), user.id, target.id)
+    else:
+        raise NotAllowed("button.forged")
+
+
+async def _show_page(
+    update: Update, context: Context, user: User, *, offset: int, edit: bool = False
+) -> None:
+    if not review.stages_of(user):
+        raise NotAllowed("review.not_allowed")
+    size = platform(context).review.pending_page_size
+    page, total = await review.pending_for(user, offset=offset, limit=size)
+    if total == 0:
+        text, rows = t("pending.empty"), list[list[InlineKeyboardButton]]()
+    else:
+        text = t("pending.title", first=offset + 1, last=offset + len(page), total=total)
+        rows = []
+        for item in page:
+            card = await review.card(item.id)
+            label = f"{card.registration.reference} · {card.registration.org_name}"[:60]
+            rows.append([InlineKeyboardButton(label, callback_data=f"pq:o:{item.id}")])
+        nav = []
+        if offset > 0:
+            nav.append(
+                InlineKeyboardButton(
+                    t("button.previous"), callback_data=f"pq:p:{max(0, offset - size)}"
+                )
+            )
+        if offset + size < total:
+            nav.append(
+                InlineKeyboardButton(t("button.next"), callback_data=f"pq:p:{offset + size}")
+            )
+        if nav:
+            rows.append(nav)
+    markup = InlineKeyboardMarkup(rows) if rows else None
+    if edit and update.callback_query is not None:
+        await update.callback_query.edit_message_text(text, reply_markup=markup)
+    else:
+        assert update.effective_chat
+        await update.effective_chat.send_message(text, reply_markup=markup)
