@@ -35,9 +35,8 @@ def build_application(
         notifier = TelegramNotifier(application.bot, platform, settings.timezone)
         application.bot_data[NOTIFIER] = notifier
         await ensure_admins(settings.admin_ids)
+        # Per-chat menus only once a person has started the bot (Telegram: "chat not found").
         await notifier.set_default_menus()
-        for admin in await User.filter(id__in=settings.admin_ids):
-            await notifier.refresh_menu(admin)
 
     async def post_shutdown(application: Application) -> None:
         if own_database:

@@ -20,7 +20,7 @@ from models.events import (
     RoleGranted,
 )
 from models.platform import PlatformConfig
-from models.users import locale_of
+from models.users import locale_of, mark_unreachable
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +106,7 @@ class TelegramNotifier:
                 await self.bot.send_message(user.id, text)
             except Forbidden as error:
                 log.info("applicant %s not told: %s", user.id, error)
+                await mark_unreachable(user.id)
         await self.refresh_menu(user)
 
     async def _welcome_staff(self, user_id: int) -> None:

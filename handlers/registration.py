@@ -165,7 +165,9 @@ async def on_callback(
     if conversation is None or conversation.flow != FLOW or conversation.state != step:
         await answer(update, t("button.outdated"), alert=True)
         return
-    await answer(update)
+    # Each branch answers the query exactly once (Telegram refuses a second answer).
+    if action in ("cancel", "back") or step == EDIT or (step == CONFIRM and action != "ok"):
+        await answer(update)
     if action == "cancel":
         await _retire_buttons(update)
         await _cancel(update)
@@ -202,6 +204,7 @@ async def _on_choice(
     except ValidationFailed as problem:
         await answer(update, t(problem.message_id, **problem.params), alert=True)
         return
+    await answer(update)
     if field is Field.ROLE and conversation.data.get(Field.ROLE) != value:
         # Another role asks other questions: drop answers the new role does not owe.
         conversation.data = {
@@ -230,6 +233,7 @@ async def _on_fields(
         if platform(context).category(code) is None:
             await answer(update, t("button.outdated"), alert=True)
             return
+        await answer(update)
         picked = [c for c in picked if c != code] if code in picked else [*picked, code]
         conversation.data["picked"] = picked
         await conversations.save(_key(update), conversation)
@@ -245,6 +249,7 @@ async def _on_fields(
     except ValidationFailed as problem:
         await answer(update, t(problem.message_id), alert=True)
         return
+    await answer(update)
     conversation.data.pop("picked", None)
     conversation.data[Field.FIELDS.value] = value
     await _show_answer(update, context, Field.FIELDS, value)
@@ -261,9 +266,9 @@ async def _on_confirm(
         await ask(update, context, conversation)
         return
     if action != "ok":
-        await answer(update, t("button.outdated"), alert=True)
         return
     outcome = await registration.submit(user.id, conversation.data, platform(context))
+    await answer(update)
     await conversations.clear(_key(update))
     await _retire_buttons(update)
     assert update.effective_chat

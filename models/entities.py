@@ -100,6 +100,8 @@ class User(Model):
     )
     organization_id: int | None
     township = fields.CharField(max_length=24, null=True)
+    # Telegram lets a bot write only to people who started it and have not blocked it since.
+    reachable = fields.BooleanField(default=False)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

@@ -146,8 +146,10 @@ async def pending_for(user: User, *, offset: int, limit: int) -> tuple[list[Revi
 
 
 async def reviewers_for(stage: str) -> list[User]:
-    """Every active user who decides this stage."""
-    return await User.filter(status=UserStatus.ACTIVE, role__in=list(STAGE_ROLES[stage]))
+    """Every active user who decides this stage and can be written to now."""
+    return await User.filter(
+        status=UserStatus.ACTIVE, role__in=list(STAGE_ROLES[stage]), reachable=True
+    )
 
 
 async def undelivered_cards(user: User) -> list[int]:

@@ -30,17 +30,26 @@ async def touch_user(
             "first_name": first_name[:128],
             "username": username,
             "language_code": language_code,
+            "reachable": True,
         },
     )
     if not created and (
         user.first_name != first_name[:128]
         or user.username != username
         or user.language_code != language_code
+        or not user.reachable
     ):
         user.first_name, user.username = first_name[:128], username
-        user.language_code = language_code
-        await user.save(update_fields=["first_name", "username", "language_code", "updated_at"])
+        user.language_code, user.reachable = language_code, True
+        await user.save(
+            update_fields=["first_name", "username", "language_code", "reachable", "updated_at"]
+        )
     return user
+
+
+async def mark_unreachable(user_id: int) -> None:
+    """The user blocked the bot (or never started it): stop trying until they write again."""
+    await User.filter(id=user_id).update(reachable=False)
 
 
 async def set_locale(user: User, locale: str) -> None:

@@ -146,7 +146,7 @@ def build_sandbox(data_dir: Path) -> tuple[Any, Any, web.Application, BotAPIEmul
         webhook_url=None,
     )
     platform = load_platform(settings.config)
-    emulator = BotAPIEmulator()
+    emulator = BotAPIEmulator(chat_burst=20)
     emulator.add_bot(TOKEN, username="innobridge_bot", first_name="innobridge")
     for persona in PERSONAS:
         emulator.user(

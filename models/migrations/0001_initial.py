@@ -68,6 +68,7 @@ class Migration(migrations.Migration):
                 ('phone', fields.CharField(null=True, max_length=20)),
                 ('organization', fields.ForeignKeyField('models.Organization', source_field='organization_id', null=True, db_constraint=True, to_field='id', related_name='members', on_delete=OnDelete.SET_NULL)),
                 ('township', fields.CharField(null=True, max_length=24)),
+                ('reachable', fields.BooleanField(default=False)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
                 ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
             ],
