@@ -64,7 +64,8 @@ async def ensure_admins(admin_ids: list[int]) -> list[int]:
     """Make the configured ids active admins (INNOBRIDGE_ADMIN_IDS); return those changed."""
     changed = []
     for admin_id in admin_ids:
-        user, _ = await User.get_or_create(id=admin_id)
+        # Explicit defaults: Tortoise's get_or_create with only the key writes bad SQL on asyncpg.
+        user, _ = await User.get_or_create(id=admin_id, defaults={"first_name": ""})
         if user.role is Role.ADMIN and user.status is UserStatus.ACTIVE:
             continue
         before = {"role": user.role, "status": user.status}

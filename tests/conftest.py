@@ -86,10 +86,12 @@ async def database(
         url = postgres_url
     await open_database(url)
     if request.param == "postgres":
-        tables = ", ".join(
-            f'"{model._meta.db_table}"'
+        names = {
+            model._meta.db_table
             for model in Tortoise.apps.get_models_iterable()  # type: ignore[union-attr]
-        )
+            if model._meta.db_table and not model._meta.abstract
+        }
+        tables = ", ".join(f'"{name}"' for name in sorted(names))
         await Tortoise.get_connection("default").execute_script(
             f"TRUNCATE {tables} RESTART IDENTITY CASCADE"
         )

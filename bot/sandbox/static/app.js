@@ -229,7 +229,9 @@
 
   function renderQuote(persona, messageId) {
     const quoted = persona.messages.get(messageId);
-    const text = quoted ? quoted.data.text || "…" : "…";
+    const m = quoted ? quoted.data : {};
+    // a caption-less file or a contact has no text: show what it is instead
+    const text = m.text || (m.photo && "🖼") || (m.document && `📄 ${m.document.file_name || ""}`) || (m.contact && "👤") || "…";
     return el("div", "quote", text.length > 80 ? `${text.slice(0, 80)}…` : text);
   }
 
