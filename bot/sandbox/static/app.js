@@ -61,7 +61,7 @@
   }
 
   // Control routes answer {"ok": true, "result"} or {"ok": false, "description"} (400/404/413).
-  // A network error, a 5xx or a non-JSON 5xx page means "server away": banner, keep retrying.
+  // A network error or any 5xx (JSON or not) means "server away": banner, and keep retrying.
   async function request(url, init) {
     let response;
     try {
