@@ -9,6 +9,7 @@ from telegram import Bot, BotCommand, BotCommandScopeAllPrivateChats, BotCommand
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from handlers.review import edit_card, send_card
+from handlers.review_views import reason_text
 from locales.i18n import t, use_locale
 from models import review
 from models.entities import Review, Role, User, UserStatus
@@ -92,8 +93,6 @@ class TelegramNotifier:
 
     async def _tell_applicant(self, event: RegistrationDecided) -> None:
         user = await User.get(id=event.user_id)
-        from handlers.review_views import reason_text
-
         with use_locale(locale_of(user)):
             if event.approved:
                 text = t(

@@ -5,10 +5,12 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, ReplyKeyboardRemove, Update
 
 from handlers import registration
+from handlers import review as review_module
 from handlers.context import (
     Context,
     answer,
     callback_parts,
+    conversation_key,
     notifier,
     platform,
     publish,
@@ -25,12 +27,6 @@ from models.users import locale_of, set_locale
 LANGUAGES = (("zh_CN", "简体中文"), ("en", "English"))
 
 
-def _key(update: Update) -> str:
-    assert update.effective_chat
-    assert update.effective_user
-    return conversations.conversation_key(update.effective_chat.id, update.effective_user.id)
-
-
 @with_user
 async def start(update: Update, context: Context, user: User) -> None:
     """/start: redeem an invite, continue a flow, show the status, or begin registration."""
@@ -42,7 +38,7 @@ async def start(update: Update, context: Context, user: User) -> None:
         await update.effective_chat.send_message(t("invite.welcome", role=t(f"role.{user.role}")))
         await publish(context, events)
         return
-    stored = await conversations.load(_key(update))
+    stored = await conversations.load(conversation_key(update))
     if stored is not None and stored.flow == registration.FLOW:
         await update.effective_chat.send_message(t("registration.continue"))
         await registration.resume(update, context, stored)
@@ -136,7 +132,7 @@ async def on_language_button(update: Update, context: Context, user: User) -> No
         assert update.callback_query
         await update.callback_query.edit_message_text(t("language.set"))
         await notifier(context).refresh_menu(user)
-        stored = await conversations.load(_key(update))
+        stored = await conversations.load(conversation_key(update))
         if stored is not None and stored.flow == registration.FLOW:
             # Ask the current question again, now in the new language.
             await registration.resume(update, context, stored)
@@ -146,8 +142,8 @@ async def on_language_button(update: Update, context: Context, user: User) -> No
 async def cancel(update: Update, context: Context, user: User) -> None:
     """/cancel: leave whatever flow the user is in."""
     assert update.effective_chat
-    stored = await conversations.load(_key(update))
-    await conversations.clear(_key(update))
+    stored = await conversations.load(conversation_key(update))
+    await conversations.clear(conversation_key(update))
     key = "cancel.done" if stored is not None else "cancel.nothing"
     await update.effective_chat.send_message(t(key), reply_markup=ReplyKeyboardRemove())
 
@@ -162,14 +158,12 @@ async def unknown_command(update: Update, context: Context, user: User) -> None:
 @with_user
 async def on_message(update: Update, context: Context, user: User) -> None:
     """Any other message: the answer to the step the user is at, or a pointer to /help."""
-    from handlers import review as review_handlers
-
     assert update.effective_chat
-    stored = await conversations.load(_key(update))
+    stored = await conversations.load(conversation_key(update))
     if stored is not None and stored.flow == registration.FLOW:
         await registration.on_message(update, context, user, stored)
-    elif stored is not None and stored.flow == review_handlers.FLOW:
-        await review_handlers.on_reason_message(update, context, user, stored)
+    elif stored is not None and stored.flow == review_module.FLOW:
+        await review_module.on_reason_message(update, context, user, stored)
     else:
         await update.effective_chat.send_message(t("message.no_flow"))
 
@@ -177,7 +171,7 @@ async def on_message(update: Update, context: Context, user: User) -> None:
 @with_user
 async def on_registration_button(update: Update, context: Context, user: User) -> None:
     """A registration button, checked against the stored step."""
-    stored = await conversations.load(_key(update))
+    stored = await conversations.load(conversation_key(update))
     await registration.on_callback(update, context, user, stored)
 
 

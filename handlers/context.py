@@ -17,6 +17,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from locales.i18n import t, use_locale
+from models import conversations
 from models.entities import User
 from models.errors import DomainError
 from models.events import Event
@@ -109,6 +110,13 @@ async def answer(update: Update, text: str | None = None, *, alert: bool = False
     """Answer the callback query (Telegram shows a spinner until it is answered)."""
     if update.callback_query is not None:
         await update.callback_query.answer(_plain(text) if text else None, show_alert=alert)
+
+
+def conversation_key(update: Update) -> str:
+    """The stored conversation of this user in this chat."""
+    assert update.effective_chat
+    assert update.effective_user
+    return conversations.conversation_key(update.effective_chat.id, update.effective_user.id)
 
 
 def callback_parts(update: Update) -> list[str]:

@@ -10,7 +10,7 @@ from typing import Any
 
 from telegram import InlineKeyboardMarkup, Message, ReplyKeyboardRemove, Update
 
-from handlers.context import Context, answer, callback_parts, platform, publish
+from handlers.context import Context, answer, callback_parts, conversation_key, platform, publish
 from handlers.registration_views import (
     CONFIRM,
     EDIT,
@@ -23,21 +23,15 @@ from handlers.registration_views import (
 from locales.i18n import current_locale, t
 from models import conversations, registration
 from models.conversations import ConversationState
-from models.entities import User
+from models.entities import Role, User
 from models.errors import ValidationFailed
 from models.registration import Field, first_missing, steps_for
-
-
-def _key(update: Update) -> str:
-    assert update.effective_chat
-    assert update.effective_user
-    return conversations.conversation_key(update.effective_chat.id, update.effective_user.id)
 
 
 async def begin(update: Update, context: Context, user: User) -> None:
     """Start (or restart) registration at the first question."""
     conversation = ConversationState(FLOW, Field.ROLE.value, VERSION, {})
-    await conversations.save(_key(update), conversation)
+    await conversations.save(conversation_key(update), conversation)
     await ask(update, context, conversation)
 
 
@@ -55,7 +49,7 @@ async def resume(update: Update, context: Context, conversation: ConversationSta
     if conversation.version != VERSION or conversation.state not in _known_states():
         conversation.state = _next_state(conversation.data)
         conversation.version = VERSION
-        await conversations.save(_key(update), conversation)
+        await conversations.save(conversation_key(update), conversation)
         assert update.effective_chat
         await update.effective_chat.send_message(t("registration.restarted"))
     await ask(update, context, conversation)
@@ -72,12 +66,12 @@ def _next_state(draft: dict[str, Any]) -> str:
 
 async def _advance(update: Update, context: Context, conversation: ConversationState) -> None:
     conversation.state = _next_state(conversation.data)
-    await conversations.save(_key(update), conversation)
+    await conversations.save(conversation_key(update), conversation)
     await ask(update, context, conversation)
 
 
 async def _cancel(update: Update) -> None:
-    await conversations.clear(_key(update))
+    await conversations.clear(conversation_key(update))
     assert update.effective_chat
     await update.effective_chat.send_message(
         t("registration.cancelled"), reply_markup=ReplyKeyboardRemove()
@@ -90,13 +84,11 @@ async def _back(update: Update, context: Context, conversation: ConversationStat
         conversation.state = steps[-1]
     elif conversation.state in steps and steps.index(conversation.state) > 0:
         conversation.state = steps[steps.index(conversation.state) - 1]
-    await conversations.save(_key(update), conversation)
+    await conversations.save(conversation_key(update), conversation)
     await ask(update, context, conversation)
 
 
-def _role(conversation: ConversationState) -> Any:
-    from models.entities import Role
-
+def _role(conversation: ConversationState) -> Role | None:
     raw = conversation.data.get(Field.ROLE)
     return Role(raw) if raw else None
 
@@ -179,7 +171,7 @@ async def on_callback(
     elif step == EDIT and action == "f" and value in {f.value for f in Field}:
         await _retire_buttons(update)
         conversation.state = value
-        await conversations.save(_key(update), conversation)
+        await conversations.save(conversation_key(update), conversation)
         await ask(update, context, conversation)
     elif step == Field.FIELDS and action in ("t", "done"):
         await _on_fields(update, context, conversation, action, value)
@@ -236,7 +228,7 @@ async def _on_fields(
         await answer(update)
         picked = [c for c in picked if c != code] if code in picked else [*picked, code]
         conversation.data["picked"] = picked
-        await conversations.save(_key(update), conversation)
+        await conversations.save(conversation_key(update), conversation)
         _, markup = question(
             conversation.state, conversation.data, platform(context), current_locale()
         )
@@ -262,14 +254,14 @@ async def _on_confirm(
     if action == "edit":
         await _retire_buttons(update)
         conversation.state = EDIT
-        await conversations.save(_key(update), conversation)
+        await conversations.save(conversation_key(update), conversation)
         await ask(update, context, conversation)
         return
     if action != "ok":
         return
     outcome = await registration.submit(user.id, conversation.data, platform(context))
     await answer(update)
-    await conversations.clear(_key(update))
+    await conversations.clear(conversation_key(update))
     await _retire_buttons(update)
     assert update.effective_chat
     await update.effective_chat.send_message(

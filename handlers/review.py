@@ -12,6 +12,7 @@ from handlers.context import (
     Context,
     answer,
     callback_parts,
+    conversation_key,
     platform,
     publish,
     timezone,
@@ -31,12 +32,6 @@ VERSION = 1
 
 def _tz(context: Context) -> str:
     return timezone(context)
-
-
-def _key(update: Update) -> str:
-    assert update.effective_chat
-    assert update.effective_user
-    return conversations.conversation_key(update.effective_chat.id, update.effective_user.id)
 
 
 def _review_id(raw: str) -> int:
@@ -95,7 +90,8 @@ async def _on_action(
         await answer(update)
         card = await review.card(review_id)
         await conversations.save(
-            _key(update), ConversationState(FLOW, "reason", VERSION, {"review": review_id})
+            conversation_key(update),
+            ConversationState(FLOW, "reason", VERSION, {"review": review_id}),
         )
         text, markup = reason_prompt(
             review_id, card.registration.reference, platform(context), current_locale()
@@ -110,7 +106,7 @@ async def _on_action(
             update, context, user, review_id, approve=False, reason=REASON_PRESET + parts[3]
         )
     elif action == "keep":
-        await conversations.clear(_key(update))
+        await conversations.clear(conversation_key(update))
         await answer(update, t("review.kept_pending"))
         assert update.callback_query
         await update.callback_query.edit_message_reply_markup(reply_markup=None)
@@ -138,7 +134,7 @@ async def on_reason_message(
 
 async def _tell_late(update: Update, late: AlreadyDecided) -> None:
     """Someone else was first: say who, and drop any half-typed reason."""
-    await conversations.clear(_key(update))
+    await conversations.clear(conversation_key(update))
     key = "review.already_approved" if late.params["approved"] else "review.already_rejected"
     text = t(key, name=late.params["by"])
     if update.callback_query is not None:
@@ -159,7 +155,7 @@ async def _decide(
     events = await review.decide(
         review_id, user.id, approve=approve, reason=reason, platform=platform(context)
     )
-    await conversations.clear(_key(update))
+    await conversations.clear(conversation_key(update))
     await answer(update, t("review.done"))
     if (
         update.callback_query is not None

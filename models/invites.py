@@ -11,6 +11,7 @@ from models import audit
 from models.entities import STAFF_ROLES, Invite, Role, User, UserStatus
 from models.errors import NotAllowed, ValidationFailed
 from models.events import Event, RoleGranted
+from models.users import grant_role
 
 PREFIX = "inv_"
 
@@ -52,15 +53,7 @@ async def redeem(token: str, user_id: int) -> list[Event]:
                 raise ValidationFailed("invite.unknown")
             raise ValidationFailed("invite.used" if invite.used_by_id else "invite.expired")
         invite = await Invite.get(token=token)
-        before = {"role": user.role, "status": user.status}
-        user.role, user.status = invite.role, UserStatus.ACTIVE
-        await user.save(update_fields=["role", "status", "updated_at"])
-        await audit.record(
-            user_id,
-            "invite.redeemed",
-            "user",
-            user_id,
-            before=before,
-            after={"role": invite.role, "invite": invite.id},
+        await grant_role(
+            user, invite.role, actor_id=user_id, action="invite.redeemed", invite=invite.id
         )
     return [RoleGranted(user_id)]

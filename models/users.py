@@ -64,23 +64,29 @@ async def ensure_admins(admin_ids: list[int]) -> list[int]:
     """Make the configured ids active admins (INNOBRIDGE_ADMIN_IDS); return those changed."""
     changed = []
     for admin_id in admin_ids:
-        # Explicit defaults: Tortoise's get_or_create with only the key writes bad SQL on asyncpg.
         user, _ = await User.get_or_create(id=admin_id, defaults={"first_name": ""})
         if user.role is Role.ADMIN and user.status is UserStatus.ACTIVE:
             continue
-        before = {"role": user.role, "status": user.status}
-        user.role, user.status = Role.ADMIN, UserStatus.ACTIVE
-        await user.save(update_fields=["role", "status", "updated_at"])
-        await audit.record(
-            None,
-            "admin.bootstrap",
-            "user",
-            admin_id,
-            before=before,
-            after={"role": Role.ADMIN, "status": UserStatus.ACTIVE},
-        )
+        await grant_role(user, Role.ADMIN, actor_id=None, action="admin.bootstrap")
         changed.append(admin_id)
     return changed
+
+
+async def grant_role(
+    user: User, role: Role, *, actor_id: int | None, action: str, **context: int
+) -> None:
+    """Make the user an active holder of a role, with an audit record of before and after."""
+    before = {"role": user.role, "status": user.status}
+    user.role, user.status = role, UserStatus.ACTIVE
+    await user.save(update_fields=["role", "status", "updated_at"])
+    await audit.record(
+        actor_id,
+        action,
+        "user",
+        user.id,
+        before=before,
+        after={"role": role, "status": UserStatus.ACTIVE, **context},
+    )
 
 
 def display_name(user: User) -> str:
