@@ -162,9 +162,10 @@ async def harness(
 ) -> AsyncIterator[Harness]:
     """The bot, running against the emulator and a real database."""
     emulator, server = emulator_server
-    application = await start_bot(emulator, server, database)
-    yield Harness(application, emulator)
-    await stop_bot(application)
+    harness = Harness(await start_bot(emulator, server, database), emulator)
+    yield harness
+    # A test may have restarted the bot: stop whichever Application runs now.
+    await stop_bot(harness.application)
     # Whatever a test did, the bot never made a call the Bot API refuses.
     assert emulator.errors() == []
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 
+from aiohttp.test_utils import TestServer
+
+from bot.emulator import BotAPIEmulator
 from models.entities import AuditLog, Registration, Review, Role, User, UserStatus
 from tests.conftest import ADMIN_ID, Harness, make_staff, start_bot, stop_bot
-from tests.factories import register_enterprise
+from tests.factories import VALID_CODE, register_enterprise
 
 
 async def _submitted(harness: Harness, user_id: int = 201) -> tuple[object, Registration]:
@@ -169,28 +172,22 @@ async def test_invite_makes_a_reviewer_once(harness: Harness) -> None:
     assert "只有管理员" in thief.last.text
 
 
-async def test_restart_mid_flow_loses_nothing(harness: Harness, database: str) -> None:
+async def test_restart_mid_flow_loses_nothing(
+    harness: Harness,
+    database: str,
+    emulator_server: tuple[BotAPIEmulator, TestServer],
+) -> None:
     zhang = harness.person(230, "张伟")
     await zhang.send("/start")
     await zhang.press("企业用户")
     await zhang.send("张伟")
-    # The process dies; a new one starts on the same database.
+    # The process dies; a new one starts on the same database and the same Bot API.
     await stop_bot(harness.application)
-    emulator = harness.emulator
-    from aiohttp.test_utils import TestServer
-
-    server = TestServer(emulator.make_app())
-    await server.start_server()
-    harness.application = await start_bot(emulator, server, database)
-    try:
-        await zhang.share_contact()
-        assert "单位全称" in zhang.last.text
-        await zhang.send("星火科技")
-        from tests.factories import VALID_CODE
-
-        await zhang.send(VALID_CODE)
-        await zhang.press("城南街道")
-        assert "张伟" in zhang.last.text
-        assert "138****0230" in zhang.last.text
-    finally:
-        await server.close()
+    harness.application = await start_bot(*emulator_server, database)
+    await zhang.share_contact()
+    assert "单位全称" in zhang.last.text
+    await zhang.send("星火科技")
+    await zhang.send(VALID_CODE)
+    await zhang.press("城南街道")
+    assert "张伟" in zhang.last.text
+    assert "138****0230" in zhang.last.text
