@@ -29,6 +29,7 @@ from bot.config import Settings, load_platform  # noqa: E402
 from bot.emulator import BotAPIEmulator, EmulatedUser  # noqa: E402
 from models.db import close_database, migrate, open_database  # noqa: E402
 from models.entities import Role, User, UserStatus  # noqa: E402
+from models.platform import PlatformConfig  # noqa: E402
 
 TOKEN = "123456789:test-token-aaaaaaaaaaaaaaaaaaaaaaaa"
 ADMIN_ID = 900
@@ -115,7 +116,10 @@ class Harness:
 
 
 async def start_bot(
-    emulator: BotAPIEmulator, server: TestServer, database_url: str
+    emulator: BotAPIEmulator,
+    server: TestServer,
+    database_url: str,
+    platform: PlatformConfig | None = None,
 ) -> Application:  # type: ignore[type-arg]
     """Build and initialise the production Application against the emulator."""
     settings = Settings(
@@ -125,7 +129,7 @@ async def start_bot(
         database_url=database_url,
         admin_ids=[ADMIN_ID],
     )
-    application = build_application(settings, load_platform(None), own_database=False)
+    application = build_application(settings, platform or load_platform(None), own_database=False)
     await application.initialize()
     assert application.post_init is not None
     await application.post_init(application)

@@ -6,6 +6,7 @@ import asyncio
 
 from aiohttp.test_utils import TestServer
 
+from bot.config import load_platform
 from bot.emulator import BotAPIEmulator
 from models.entities import AuditLog, Registration, Review, Role, User, UserStatus
 from tests.conftest import ADMIN_ID, Harness, make_staff, start_bot, stop_bot
@@ -191,3 +192,36 @@ async def test_restart_mid_flow_loses_nothing(
     await zhang.press("城南街道")
     assert "张伟" in zhang.last.text
     assert "138****0230" in zhang.last.text
+
+
+async def test_publisher_stage_releases_after_the_reviewer(
+    harness: Harness,
+    database: str,
+    emulator_server: tuple[BotAPIEmulator, TestServer],
+) -> None:
+    # Rugao art. 16: the platform may add a publisher's release after the review.
+    two_stages = load_platform(None)
+    two_stages.review.registration_stages = ["reviewer", "publisher"]
+    await stop_bot(harness.application)
+    harness.application = await start_bot(*emulator_server, database, two_stages)
+    await make_staff(301, Role.REVIEWER, "王审核")
+    await make_staff(305, Role.PUBLISHER, "周发布")
+    wang = harness.person(301, "王审核")
+    zhou = harness.person(305, "周发布")
+    await wang.send("/start")
+    await zhou.send("/start")
+    applicant, registration = await _submitted(harness)
+    assert zhou.messages[-1].buttons == []  # nothing for the publisher before the review
+    await wang.press("✅ 批准")
+    # Approved by the reviewer, but not yet released: the applicant still waits.
+    assert (await User.get(id=201)).status is UserStatus.PENDING
+    assert "已通过审核" not in applicant.last.text
+    card = zhou.last
+    assert registration.reference in card.text
+    # A reviewer cannot take the publisher's decision, even with forged callback data.
+    publisher_review = await Review.get(subject_id=registration.id, stage="publisher")
+    await wang.press_data(f"rv:a:{publisher_review.id}", message_id=wang.messages[-1].message_id)
+    assert (await Review.get(id=publisher_review.id)).decided_by_id is None
+    await zhou.press("✅ 批准")
+    assert "已通过审核" in applicant.last.text
+    assert (await User.get(id=201)).status is UserStatus.ACTIVE
