@@ -35,20 +35,34 @@ class Raw(str):
     __slots__ = ()
 
 
-def po_path(locale: str) -> Path:
-    """Where the catalogue of a locale lives."""
-    return CATALOGUE_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
+def po_path(locale: str, area: str = DOMAIN) -> Path:
+    """Where one catalogue file of a locale lives (one file per area of the product)."""
+    return CATALOGUE_DIR / locale / "LC_MESSAGES" / f"{area}.po"
+
+
+def po_paths(locale: str) -> list[Path]:
+    """Every catalogue file of a locale: messages.po, then the areas (demands.po, ...)."""
+    folder = CATALOGUE_DIR / locale / "LC_MESSAGES"
+    return sorted(folder.glob("*.po"), key=lambda path: (path.stem != DOMAIN, path.stem))
 
 
 @cache
 def translations(locale: str) -> Translations:
-    """The compiled catalogue of a locale (compiled in memory from the .po, once)."""
-    with po_path(locale).open("rb") as source:
-        catalogue = read_po(source, locale=locale)
-    buffer = BytesIO()
-    write_mo(buffer, catalogue)
-    buffer.seek(0)
-    return Translations(fp=buffer, domain=DOMAIN)
+    """The compiled catalogues of a locale, merged (compiled in memory from the .po, once)."""
+    merged: Translations | None = None
+    for path in po_paths(locale):
+        with path.open("rb") as source:
+            catalogue = read_po(source, locale=locale)
+        buffer = BytesIO()
+        write_mo(buffer, catalogue)
+        buffer.seek(0)
+        part = Translations(fp=buffer, domain=DOMAIN)
+        if merged is None:
+            merged = part
+        else:
+            merged.merge(part)
+    assert merged is not None, f"no catalogue for {locale}"
+    return merged
 
 
 def current_locale() -> str:
