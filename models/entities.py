@@ -79,6 +79,7 @@ class ReviewStatus(StrEnum):
     PENDING = "pending"
     APPROVED = "approved"
     REJECTED = "rejected"
+    CANCELLED = "cancelled"  # the record was withdrawn before anyone decided
 
 
 class User(Model):
@@ -167,6 +168,8 @@ class Review(Model):
         "models.User", related_name="decisions", null=True, on_delete=fields.SET_NULL
     )
     reason = fields.CharField(max_length=500, null=True)
+    # Items of the publishing checklist (Rugao art. 15) ticked so far, for demands and listings.
+    checklist: list[str] = fields.JSONField(default=list)
     created_at = fields.DatetimeField(auto_now_add=True)
     decided_at = fields.DatetimeField(null=True)
 
@@ -185,6 +188,8 @@ class ReviewCard(Model):
     review_id: int
     reviewer_id = fields.BigIntField()
     message_id = fields.BigIntField()
+    # The checklist items this reviewer has ticked on their copy (each attests for themself).
+    checklist: list[str] = fields.JSONField(default=list)
 
     class Meta:
         table = "review_cards"
@@ -197,6 +202,7 @@ class Invite(Model):
     id = fields.IntField(primary_key=True)
     token = fields.CharField(max_length=48, unique=True)
     role = fields.CharEnumField(Role, max_length=16)
+    township = fields.CharField(max_length=24, null=True)  # the township of an assistant
     created_by: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="invites_created", on_delete=fields.CASCADE
     )

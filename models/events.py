@@ -36,4 +36,88 @@ class RoleGranted:
     user_id: int
 
 
-Event = ReviewRequested | ReviewDecided | RegistrationDecided | RoleGranted
+@dataclass(frozen=True)
+class DemandPublished:
+    """A demand passed review: the owner is told and matching institutions are recommended."""
+
+    demand_id: int
+
+
+@dataclass(frozen=True)
+class DemandRejected:
+    """A demand was rejected at review: the owner may edit and submit it again."""
+
+    demand_id: int
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class DemandRelayed:
+    """An assistant submitted a demand for an enterprise: its registered users are told."""
+
+    demand_id: int
+
+
+@dataclass(frozen=True)
+class DemandClosed:
+    """A demand left the market (withdrawn or expired): whoever offered help is told."""
+
+    demand_id: int
+    intent_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class IntentReceived:
+    """An institution offers help: the owner sees its profile with Accept / Decline."""
+
+    intent_id: int
+
+
+@dataclass(frozen=True)
+class IntentDeclined:
+    """The owner declined an offer: the institution is told politely."""
+
+    intent_id: int
+
+
+@dataclass(frozen=True)
+class DemandMatched:
+    """The owner accepted an offer: contacts are exchanged, the other offers are closed."""
+
+    demand_id: int
+    intent_id: int
+    closed_intent_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class EngagementChanged:
+    """A matched demand moved on (contract filed or acknowledged, delivered, completed,
+    disputed, resolved, rated): the other side, and admins where needed, are told."""
+
+    demand_id: int
+    action: str
+    actor_id: int | None
+
+
+@dataclass(frozen=True)
+class ComplaintFiled:
+    """A complaint about an institution waits for an admin (Jiangsu art. 31)."""
+
+    complaint_id: int
+
+
+Event = (
+    ReviewRequested
+    | ReviewDecided
+    | RegistrationDecided
+    | RoleGranted
+    | DemandPublished
+    | DemandRejected
+    | DemandRelayed
+    | DemandClosed
+    | IntentReceived
+    | IntentDeclined
+    | DemandMatched
+    | EngagementChanged
+    | ComplaintFiled
+)

@@ -28,10 +28,18 @@ class ReviewConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     registration_stages: list[str] = Field(default_factory=lambda: ["reviewer"], min_length=1)
+    demand_stages: list[str] = Field(default_factory=lambda: ["reviewer"], min_length=1)
     reject_reasons: list[Label] = Field(default_factory=list)
     pending_page_size: int = Field(default=5, ge=1, le=20)
 
-    @field_validator("registration_stages")
+    def stages_for(self, subject_type: str) -> list[str]:
+        """The review stages of a kind of record; contract filings take one acknowledgement."""
+        return {
+            "registration": self.registration_stages,
+            "demand": self.demand_stages,
+        }.get(subject_type, ["reviewer"])
+
+    @field_validator("registration_stages", "demand_stages")
     @classmethod
     def _known_stages(cls, stages: list[str]) -> list[str]:
         unknown = [s for s in stages if s not in ("reviewer", "publisher")]
@@ -50,6 +58,18 @@ class InviteConfig(BaseModel):
     ttl_hours: int = Field(default=72, ge=1, le=24 * 30)
 
 
+class DemandConfig(BaseModel):
+    """Demand submission and matching (Rugao art. 11-16)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # Budget bands offered as buttons; the code is stored.
+    budgets: list[Label] = Field(min_length=1)
+    # How many institutions are recommended a newly published demand.
+    recommend_max: int = Field(default=10, ge=1, le=100)
+    browse_page_size: int = Field(default=5, ge=1, le=20)
+
+
 class PlatformConfig(BaseModel):
     """The platform's own data: townships, service categories, review stages."""
 
@@ -59,6 +79,7 @@ class PlatformConfig(BaseModel):
     categories: list[Label] = Field(min_length=1)
     review: ReviewConfig = Field(default_factory=ReviewConfig)
     invites: InviteConfig = Field(default_factory=InviteConfig)
+    demands: DemandConfig
 
     @model_validator(mode="after")
     def _unique_codes(self) -> PlatformConfig:
@@ -76,3 +97,7 @@ class PlatformConfig(BaseModel):
     def category(self, code: str) -> Label | None:
         """The service category with this code, if configured."""
         return next((c for c in self.categories if c.code == code), None)
+
+    def budget(self, code: str) -> Label | None:
+        """The budget band with this code, if configured."""
+        return next((b for b in self.demands.budgets if b.code == code), None)

@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 
 from tortoise.transactions import in_transaction
 
-from models import audit, registration
+from models import audit, engagements, market, registration
+from models import demands as demand_rules
 from models.entities import Registration, Review, ReviewCard, ReviewStatus, Role, User, UserStatus
 from models.errors import AlreadyDecided, NotAllowed, NotFound, ValidationFailed
 from models.events import Event, ReviewDecided, ReviewRequested
@@ -20,6 +21,18 @@ from models.platform import PlatformConfig
 from models.users import display_name
 
 REASON_MAX = 300
+
+# Rugao art. 15: before a demand is published the reviewer attests, item by item, that it
+# holds no classified content, is true and current, and complies with law and policy.
+CHECKLIST = ("no_secret", "true_current", "compliant")
+CHECKLIST_SUBJECTS = frozenset({demand_rules.SUBJECT})
+
+# What the last stage's decision does to the record under review.
+CONCLUDE = {
+    registration.SUBJECT: registration.conclude,
+    demand_rules.SUBJECT: market.conclude_review,
+    engagements.CONTRACT_SUBJECT: engagements.conclude_contract_review,
+}
 
 # Which roles may decide at which stage; admins may do everything (DESIGN §1).
 STAGE_ROLES: dict[str, frozenset[Role]] = {
@@ -66,14 +79,20 @@ async def decide(
 ) -> list[Event]:
     """Decide a pending review; raise AlreadyDecided naming who was first."""
     review = await authorised_review(review_id, actor_id)
+    ticked: list[str] = []
     if not approve:
         reason = check_reason(reason or "")
+    elif review.subject_type in CHECKLIST_SUBJECTS:
+        ticked = await _ticked(review_id, actor_id)
+        if set(ticked) != set(CHECKLIST):
+            raise ValidationFailed("review.checklist_incomplete")
     async with in_transaction():
         won = await Review.filter(id=review_id, status=ReviewStatus.PENDING).update(
             status=ReviewStatus.APPROVED if approve else ReviewStatus.REJECTED,
             decided_by_id=actor_id,
             reason=reason,
             decided_at=datetime.now(UTC),
+            checklist=ticked,
         )
         if not won:
             raise await _already_decided(review_id)
@@ -82,7 +101,7 @@ async def decide(
             "review.approved" if approve else "review.rejected",
             "review",
             review_id,
-            after={"stage": review.stage, "reason": reason},
+            after={"stage": review.stage, "reason": reason, "checklist": ticked},
         )
         events: list[Event] = [ReviewDecided(review_id)]
         next_stage = _next_stage(review, platform) if approve else None
@@ -91,13 +110,36 @@ async def decide(
                 subject_type=review.subject_type, subject_id=review.subject_id, stage=next_stage
             )
             events.append(ReviewRequested(follow_up.id))
-        elif review.subject_type == registration.SUBJECT:
-            events += await registration.conclude(review.subject_id, approve, reason, actor_id)
+        else:
+            conclude = CONCLUDE[review.subject_type]
+            events += await conclude(review.subject_id, approve, reason, actor_id)
     return events
 
 
+async def _ticked(review_id: int, reviewer_id: int) -> list[str]:
+    copy = await ReviewCard.get_or_none(review_id=review_id, reviewer_id=reviewer_id)
+    return list(copy.checklist) if copy else []
+
+
+async def tick(review_id: int, actor_id: int, item: str) -> list[str]:
+    """Tick or untick one checklist item on this reviewer's own copy; the items now ticked."""
+    review = await authorised_review(review_id, actor_id)
+    if review.subject_type not in CHECKLIST_SUBJECTS or item not in CHECKLIST:
+        raise NotFound("review.not_found")
+    await ensure_pending(review)
+    copy = await ReviewCard.get_or_none(review_id=review_id, reviewer_id=actor_id)
+    if copy is None:
+        raise NotFound("review.not_found")
+    ticked = [i for i in copy.checklist if i != item]
+    if item not in copy.checklist:
+        ticked.append(item)
+    ordered = [i for i in CHECKLIST if i in ticked]
+    await ReviewCard.filter(id=copy.id).update(checklist=ordered)
+    return ordered
+
+
 def _next_stage(review: Review, platform: PlatformConfig) -> str | None:
-    stages = platform.review.registration_stages
+    stages = platform.review.stages_for(review.subject_type)
     position = stages.index(review.stage) if review.stage in stages else len(stages)
     return stages[position + 1] if position + 1 < len(stages) else None
 

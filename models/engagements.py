@@ -1,0 +1,250 @@
+"""After the match: contract filing, delivery, completion or dispute, and the owner's feedback.
+
+Keqiao 1(4): the filing report is due one month after signing; the date is stored for the
+scheduler. Rugao art. 12(4): the feedback is the basis of the institution's evaluation.
+"""
+
+from __future__ import annotations
+
+import calendar
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from models import audit, demands, lifecycle
+from models.demand_entities import Demand, DemandStatus, Engagement, Feedback, Outcome
+from models.entities import Review, Role, User, UserStatus
+from models.errors import AlreadyDecided, NotAllowed, NotFound, ValidationFailed
+from models.events import EngagementChanged, Event, ReviewRequested
+from models.platform import PlatformConfig
+
+CONTRACT_SUBJECT = "contract"
+CONTRACT_KINDS = ("application/pdf", "image/jpeg", "image/png", "photo")
+COMMENT_MAX = 500
+SCORES = ("overall", "quality", "timeliness", "professionalism")
+
+
+def one_month_after(day: date) -> date:
+    """The same day next month, or its last day (31 Jan -> 28/29 Feb)."""
+    year, month = (day.year + 1, 1) if day.month == 12 else (day.year, day.month + 1)
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def is_institution_side(user: User, engagement: Engagement) -> bool:
+    """Active representatives of the matched institution."""
+    return (
+        user.status is UserStatus.ACTIVE
+        and user.role is Role.INSTITUTION
+        and user.organization_id == engagement.institution_id
+    )
+
+
+async def engagement_of(demand_id: int) -> tuple[Demand, Engagement]:
+    """The demand and its engagement, or NotFound before the match."""
+    demand = await demands.get(demand_id)
+    engagement = await Engagement.get_or_none(demand_id=demand_id)
+    if engagement is None:
+        raise NotFound("engagement.not_found", reference=demand.reference)
+    return demand, engagement
+
+
+async def _party(demand_id: int, user: User) -> tuple[Demand, Engagement, str]:
+    demand, engagement = await engagement_of(demand_id)
+    if demands.is_owner_side(user, demand):
+        return demand, engagement, "owner"
+    if is_institution_side(user, engagement):
+        return demand, engagement, "institution"
+    raise NotAllowed("demand.not_yours")
+
+
+def check_amount(raw: str) -> Decimal:
+    """A contract amount in yuan (0 allowed for free services)."""
+    text = raw.strip().replace(",", "").replace("，", "").removesuffix("元") if raw else ""
+    try:
+        amount = Decimal(text)
+    except ArithmeticError:
+        raise ValidationFailed("contract.amount_format") from None
+    if not amount.is_finite() or amount < 0 or amount >= Decimal("1000000000"):
+        raise ValidationFailed("contract.amount_format")
+    return amount.quantize(Decimal("0.01"))
+
+
+def check_signed_on(raw: str, today: date) -> date:
+    """A signing date: YYYY-MM-DD, not in the future, not before last year."""
+    try:
+        day = date.fromisoformat(raw.strip())
+    except (ValueError, AttributeError):
+        raise ValidationFailed("demand.date_format") from None
+    if day > today:
+        raise ValidationFailed("contract.date_future")
+    if day.year < today.year - 1:
+        raise ValidationFailed("contract.date_old")
+    return day
+
+
+def check_contract_file(kind: str, size: int | None) -> None:
+    """A contract is a PDF or an image a bot can download (at most 20 MB)."""
+    if kind not in CONTRACT_KINDS:
+        raise ValidationFailed("contract.file_kind")
+    if size is None or size > demands.ATTACHMENT_BYTES_MAX:
+        raise ValidationFailed(
+            "demand.attachment_size", max_mb=demands.ATTACHMENT_BYTES_MAX // 2**20
+        )
+
+
+async def file_contract(
+    demand_id: int,
+    user: User,
+    *,
+    file_id: str,
+    sha256: str,
+    amount: Decimal,
+    signed_on: date,
+    voucher: bool,
+    platform: PlatformConfig,
+) -> list[Event]:
+    """Either side files the signed contract; a reviewer acknowledges it."""
+    demand, engagement, _ = await _party(demand_id, user)
+    if len(sha256) != 64:
+        raise ValidationFailed("contract.file_kind")
+    async with in_transaction():
+        await lifecycle.move(demand, DemandStatus.CONTRACTED, user.id)
+        await Engagement.filter(id=engagement.id).update(
+            contract_file_id=file_id,
+            contract_sha256=sha256,
+            amount=amount,
+            signed_on=signed_on,
+            voucher=voucher,
+            filing_due=one_month_after(signed_on),
+            filed_by_id=user.id,
+            filed_at=datetime.now(UTC),
+        )
+        review = await Review.create(
+            subject_type=CONTRACT_SUBJECT,
+            subject_id=engagement.id,
+            stage=platform.review.stages_for(CONTRACT_SUBJECT)[0],
+        )
+    return [ReviewRequested(review.id), EngagementChanged(demand_id, "contract_filed", user.id)]
+
+
+async def conclude_contract_review(
+    engagement_id: int, approved: bool, reason: str | None, actor_id: int
+) -> list[Event]:
+    """A reviewer acknowledged the filing, or refused it (the parties file again)."""
+    engagement = await Engagement.get(id=engagement_id)
+    demand = await Demand.get(id=engagement.demand_id)
+    if approved:
+        await audit.record(actor_id, "contract.acknowledged", CONTRACT_SUBJECT, engagement_id)
+        return [EngagementChanged(demand.id, "contract_acknowledged", actor_id)]
+    await lifecycle.move(demand, DemandStatus.MATCHED, actor_id)
+    await Engagement.filter(id=engagement_id).update(
+        contract_file_id=None, contract_sha256=None, filed_at=None, filing_due=None
+    )
+    return [EngagementChanged(demand.id, "contract_refused", actor_id)]
+
+
+async def mark_delivered(demand_id: int, user: User) -> list[Event]:
+    """The institution says the service is delivered; the owner confirms or disputes."""
+    demand, engagement, side = await _party(demand_id, user)
+    if side != "institution":
+        raise NotAllowed("engagement.institution_only")
+    async with in_transaction():
+        await lifecycle.move(demand, DemandStatus.DELIVERED, user.id)
+        await Engagement.filter(id=engagement.id).update(delivered_at=datetime.now(UTC))
+    return [EngagementChanged(demand_id, "delivered", user.id)]
+
+
+async def confirm_completion(demand_id: int, user: User) -> list[Event]:
+    """The owner confirms the service is complete; the feedback is asked for next."""
+    demand, engagement, side = await _party(demand_id, user)
+    if side != "owner":
+        raise NotAllowed("engagement.owner_only")
+    async with in_transaction():
+        await lifecycle.move(
+            demand, DemandStatus.COMPLETED, user.id, only_from=frozenset({DemandStatus.DELIVERED})
+        )
+        await Engagement.filter(id=engagement.id).update(completed_at=datetime.now(UTC))
+    return [EngagementChanged(demand_id, "completed", user.id)]
+
+
+async def dispute(demand_id: int, user: User, reason: str) -> list[Event]:
+    """The owner disputes the delivery; admins decide."""
+    demand, _, side = await _party(demand_id, user)
+    if side != "owner":
+        raise NotAllowed("engagement.owner_only")
+    text = " ".join((reason or "").split())
+    if not 2 <= len(text) <= COMMENT_MAX:
+        raise ValidationFailed("demand.too_long", max=COMMENT_MAX, length=len(text))
+    async with in_transaction():
+        await lifecycle.move(demand, DemandStatus.DISPUTED, user.id)
+        await audit.record(
+            user.id, "demand.dispute_reason", "demand", demand_id, after={"reason": text}
+        )
+    return [EngagementChanged(demand_id, "disputed", user.id)]
+
+
+async def resolve_dispute(demand_id: int, admin: User, *, completed: bool) -> list[Event]:
+    """An admin closes a dispute: the service counts as complete, or goes back to work."""
+    if admin.role is not Role.ADMIN or admin.status is not UserStatus.ACTIVE:
+        raise NotAllowed("engagement.admin_only")
+    demand, engagement = await engagement_of(demand_id)
+    target = DemandStatus.COMPLETED if completed else DemandStatus.CONTRACTED
+    async with in_transaction():
+        await lifecycle.move(
+            demand, target, admin.id, only_from=frozenset({DemandStatus.DISPUTED})
+        )
+        if completed:
+            await Engagement.filter(id=engagement.id).update(completed_at=datetime.now(UTC))
+    return [
+        EngagementChanged(
+            demand_id, "resolved_completed" if completed else "resolved_reopened", admin.id
+        )
+    ]
+
+
+def check_feedback(scores: dict[str, int], outcome: str, comment: str | None) -> None:
+    """Four scores of 1-5, a known outcome, an optional short comment."""
+    if set(scores) != set(SCORES) or any(
+        not isinstance(v, int) or not 1 <= v <= 5 for v in scores.values()
+    ):
+        raise ValidationFailed("feedback.score_range")
+    if outcome not in {o.value for o in Outcome}:
+        raise ValidationFailed("feedback.outcome_unknown")
+    if comment is not None and len(comment) > COMMENT_MAX:
+        raise ValidationFailed("demand.too_long", max=COMMENT_MAX, length=len(comment))
+
+
+async def give_feedback(
+    demand_id: int, user: User, scores: dict[str, int], outcome: str, comment: str | None
+) -> list[Event]:
+    """The owner rates a completed engagement, once."""
+    demand, engagement, side = await _party(demand_id, user)
+    if side != "owner":
+        raise NotAllowed("engagement.owner_only")
+    if demand.status is not DemandStatus.COMPLETED:
+        raise NotAllowed("feedback.not_completed", reference=demand.reference)
+    check_feedback(scores, outcome, comment)
+    try:
+        async with in_transaction():
+            await Feedback.create(
+                engagement=engagement,
+                user_id=user.id,
+                outcome=Outcome(outcome),
+                comment=comment or None,
+                overall=scores["overall"],
+                quality=scores["quality"],
+                timeliness=scores["timeliness"],
+                professionalism=scores["professionalism"],
+            )
+            await audit.record(
+                user.id,
+                "feedback.given",
+                "demand",
+                demand_id,
+                after={**scores, "outcome": outcome},
+            )
+    except IntegrityError:
+        raise AlreadyDecided("feedback.already", reference=demand.reference) from None
+    return [EngagementChanged(demand_id, "rated", user.id)]

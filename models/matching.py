@@ -1,0 +1,100 @@
+"""Who is recommended a published demand, and what an owner sees of an institution.
+
+Rugao art. 11: the platform pushes needs to the institutions that can meet them. Candidates
+are active institutions whose service fields include the demand's category and whose tier
+may serve (Shenyang art. 7); they are ranked by same township, rating, then response speed.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from statistics import mean
+
+from models.demand_entities import Demand, DemandStatus, Engagement, Feedback, Intent
+from models.entities import Organization, OrgKind, OrgStatus, Role, User, UserStatus
+from models.market import SERVING_TIERS
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What an owner sees of an institution offering help."""
+
+    organization: Organization
+    rating: float | None  # mean overall score, 1-5
+    ratings: int
+    completed: int
+
+    @property
+    def stars(self) -> str:
+        """The rating as stars, e.g. ★★★★☆ (no rating yet: empty)."""
+        if self.rating is None:
+            return ""
+        full = round(self.rating)
+        return "★" * full + "☆" * (5 - full)
+
+
+async def _ratings(org_ids: list[int]) -> dict[int, list[int]]:
+    rows = await Feedback.filter(engagement__institution_id__in=org_ids).values_list(
+        "engagement__institution_id", "overall"
+    )
+    scores: dict[int, list[int]] = defaultdict(list)
+    for org_id, overall in rows:
+        scores[org_id].append(overall)
+    return scores
+
+
+async def _response_seconds(org_ids: list[int]) -> dict[int, float]:
+    rows = await Intent.filter(institution_id__in=org_ids).values_list(
+        "institution_id", "created_at", "demand__published_at"
+    )
+    delays: dict[int, list[float]] = defaultdict(list)
+    for org_id, offered, published in rows:
+        if published is not None:
+            delays[org_id].append(max(0.0, (offered - published).total_seconds()))
+    return {org_id: mean(values) for org_id, values in delays.items()}
+
+
+async def profile(org_id: int) -> Profile:
+    """Name, tier, rating and completed engagements of an institution."""
+    org = await Organization.get(id=org_id)
+    scores = (await _ratings([org_id])).get(org_id, [])
+    completed = await Engagement.filter(
+        institution_id=org_id, demand__status=DemandStatus.COMPLETED
+    ).count()
+    return Profile(org, mean(scores) if scores else None, len(scores), completed)
+
+
+async def recommend(demand: Demand, limit: int) -> list[Organization]:
+    """The institutions to recommend the demand to, best first, at most `limit`."""
+    candidates = [
+        org
+        for org in await Organization.filter(
+            kind=OrgKind.INSTITUTION, status=OrgStatus.ACTIVE, tier__in=list(SERVING_TIERS)
+        )
+        if demand.category in (org.service_fields or [])
+    ]
+    ids = [org.id for org in candidates]
+    ratings = await _ratings(ids)
+    speed = await _response_seconds(ids)
+
+    def rank(org: Organization) -> tuple[int, float, float, int]:
+        scores = ratings.get(org.id)
+        return (
+            0 if org.township and org.township == demand.township else 1,
+            -(mean(scores) if scores else 0.0),
+            speed.get(org.id, float("inf")),
+            org.id,
+        )
+
+    return sorted(candidates, key=rank)[:limit]
+
+
+async def representatives(org_ids: list[int]) -> list[User]:
+    """Active, reachable representatives of these institutions."""
+    return await User.filter(
+        organization_id__in=org_ids,
+        role=Role.INSTITUTION,
+        status=UserStatus.ACTIVE,
+        reachable=True,
+    )
