@@ -125,14 +125,4 @@ class Migration(migrations.Migration):
             name='checklist',
             field=fields.JSONField(default=list, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads),
         ),
-        ops.RemoveField(model_name='User', name='id'),
-        ops.AddField(
-            model_name='User',
-            name='id',
-            field=fields.BigIntField(primary_key=True, unique=True, db_index=True),
-        ),
-        ops.AddIndex(
-            model_name='User',
-            index=Index(fields=['id']),
-        ),
     ]
