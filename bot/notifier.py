@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from telegram import Bot, BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScopeAllPrivateChats,
+    BotCommandScopeChat,
+    ForceReply,
+    InlineKeyboardMarkup,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
 from telegram.error import BadRequest, Forbidden, TelegramError
 
+from bot import notify_demand_submit, notify_engagement, notify_market
 from handlers.review import edit_card, send_card
 from handlers.review_views import reason_text
 from locales.i18n import t, use_locale
@@ -24,13 +35,20 @@ from models.platform import PlatformConfig
 from models.users import locale_of, mark_unreachable
 
 log = logging.getLogger(__name__)
+ReplyMarkup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | ForceReply
 
 BASE_COMMANDS = ("start", "help", "status", "language", "cancel")
 ROLE_COMMANDS: dict[Role, tuple[str, ...]] = {
+    Role.ENTERPRISE: ("new", "my", "complaint"),
+    Role.ASSISTANT: ("new", "township", "my"),
+    Role.INSTITUTION: ("demands", "my"),
+    Role.RESEARCH: ("demands",),
     Role.REVIEWER: ("pending",),
     Role.PUBLISHER: ("pending",),
-    Role.ADMIN: ("pending", "invite"),
+    Role.ADMIN: ("pending", "invite", "complaints"),
 }
+# Each area of the demand lifecycle renders its own events (bot/notify_*.py).
+AREA_HANDLERS = (notify_demand_submit.HANDLERS, notify_market.HANDLERS, notify_engagement.HANDLERS)
 MENU_LANGUAGES = {"zh_CN": "zh", "en": "en"}
 
 
@@ -59,6 +77,33 @@ class TelegramNotifier:
                 await self._tell_applicant(event)
             elif isinstance(event, RoleGranted):
                 await self._welcome_staff(event.user_id)
+            for area in AREA_HANDLERS:
+                handler = area.get(type(event))
+                if handler is not None:
+                    await handler(self, event)
+
+    async def tell(
+        self,
+        user_id: int,
+        render: Callable[[], tuple[str, ReplyMarkup | None]],
+    ) -> Message | None:
+        """Send one message rendered in the recipient's language; None if it cannot arrive.
+
+        A user who blocked the bot (403) is marked unreachable instead of failing the caller.
+        """
+        user = await User.get_or_none(id=user_id)
+        if user is None:
+            return None
+        with use_locale(locale_of(user)):
+            text, markup = render()
+            try:
+                return await self.bot.send_message(user_id, text, reply_markup=markup)
+            except Forbidden as error:
+                log.info("message to %s not delivered: %s", user_id, error)
+                await mark_unreachable(user_id)
+            except BadRequest as error:
+                log.info("message to %s not delivered: %s", user_id, error)
+        return None
 
     async def _send_cards(self, review_id: int) -> None:
         target = await Review.get(id=review_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from handlers import admin, common, review
+from handlers import admin, common, demand_submit, engagement, market, review
 
 # (command, handler, shown in menus) — the menus themselves are set by bot/notifier.py.
 COMMANDS = {
@@ -16,6 +16,8 @@ COMMANDS = {
     "pending": review.pending,
     "invite": admin.invite,
 }
+# The demand lifecycle (issue #3), one module per area; each brings its commands and buttons.
+AREAS = (demand_submit, market, engagement)
 
 
 def build_handlers() -> list[BaseHandler]:
@@ -24,6 +26,8 @@ def build_handlers() -> list[BaseHandler]:
     return [
         # Commands first, so /cancel or /start always work, whatever step a user is at.
         *(CommandHandler(name, callback, filters=private) for name, callback in COMMANDS.items()),
+        # Each area of the demand lifecycle: its commands, then its buttons.
+        *(handler for area in AREAS for handler in area.handlers()),
         # Buttons by prefix; the callback data carries its flow so each module checks its own.
         CallbackQueryHandler(common.on_registration_button, pattern=r"^rg:"),
         CallbackQueryHandler(review.on_review_button, pattern=r"^rv:"),

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, ReplyKeyboardRemove, Update
 
-from handlers import registration
-from handlers import review as review_module
+from handlers import flows, registration
 from handlers.context import (
     Context,
     answer,
@@ -39,9 +38,10 @@ async def start(update: Update, context: Context, user: User) -> None:
         await publish(context, events)
         return
     stored = await conversations.load(conversation_key(update))
-    if stored is not None and stored.flow == registration.FLOW:
+    flow = flows.find(stored.flow) if stored is not None else None
+    if stored is not None and flow is not None:
         await update.effective_chat.send_message(t("registration.continue"))
-        await registration.resume(update, context, stored)
+        await flow.resume(update, context, user, stored)
         return
     if user.status is UserStatus.ACTIVE:
         await update.effective_chat.send_message(
@@ -160,10 +160,9 @@ async def on_message(update: Update, context: Context, user: User) -> None:
     """Any other message: the answer to the step the user is at, or a pointer to /help."""
     assert update.effective_chat
     stored = await conversations.load(conversation_key(update))
-    if stored is not None and stored.flow == registration.FLOW:
-        await registration.on_message(update, context, user, stored)
-    elif stored is not None and stored.flow == review_module.FLOW:
-        await review_module.on_reason_message(update, context, user, stored)
+    flow = flows.find(stored.flow) if stored is not None else None
+    if stored is not None and flow is not None:
+        await flow.on_message(update, context, user, stored)
     else:
         await update.effective_chat.send_message(t("message.no_flow"))
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from telegram import InlineKeyboardMarkup, Message, ReplyKeyboardRemove, Update
 
+from handlers import flows
 from handlers.context import Context, answer, callback_parts, conversation_key, platform, publish
 from handlers.registration_views import (
     CONFIRM,
@@ -42,6 +43,12 @@ async def ask(update: Update, context: Context, conversation: ConversationState)
         conversation.state, conversation.data, platform(context), current_locale()
     )
     await update.effective_chat.send_message(text, reply_markup=markup)
+
+
+async def _resume_flow(
+    update: Update, context: Context, user: User, conversation: ConversationState
+) -> None:
+    await resume(update, context, conversation)
 
 
 async def resume(update: Update, context: Context, conversation: ConversationState) -> None:
@@ -268,3 +275,6 @@ async def _on_confirm(
         t("registration.submitted", reference=outcome.registration.reference)
     )
     await publish(context, outcome.events)
+
+
+flows.register(flows.Flow(FLOW, on_message, _resume_flow))

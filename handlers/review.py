@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 
+from handlers import flows
 from handlers.context import (
     Context,
     answer,
@@ -224,3 +225,14 @@ async def _show_page(
     else:
         assert update.effective_chat
         await update.effective_chat.send_message(text, reply_markup=markup)
+
+
+async def _resume_reason(
+    update: Update, context: Context, user: User, conversation: ConversationState
+) -> None:
+    # After a restart the reviewer is still asked for the reason they were typing.
+    assert update.effective_chat
+    await update.effective_chat.send_message(t("review.reason_again"))
+
+
+flows.register(flows.Flow(FLOW, on_reason_message, _resume_reason))
