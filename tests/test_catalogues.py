@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import re
 from pathlib import Path
 
@@ -51,6 +52,11 @@ def _used_ids() -> set[str]:
     ids.update(f"field.{f.value}" for f in Field)
     ids.update(f"registration.ask.{f.value}" for f in Field)
     ids.update(f"command.{c}" for c in BASE_COMMANDS + sum(ROLE_COMMANDS.values(), ()))
+    # Modules that build ids at run time (e.g. f"demand.status.{status}") declare them.
+    for folder in ("bot", "handlers"):
+        for path in (ROOT / folder).glob("*.py"):
+            module = importlib.import_module(f"{folder}.{path.stem}")
+            ids.update(getattr(module, "DYNAMIC_IDS", ()))
     return ids
 
 
