@@ -54,7 +54,7 @@ def _used_ids() -> set[str]:
     ids.update(f"command.{c}" for c in BASE_COMMANDS + sum(ROLE_COMMANDS.values(), ()))
     # Modules that build ids at run time (e.g. f"demand.status.{status}") declare them.
     for folder in ("bot", "handlers"):
-        for path in (ROOT / folder).glob("*.py"):
+        for path in (ROOT / folder).glob("[a-z]*.py"):
             module = importlib.import_module(f"{folder}.{path.stem}")
             ids.update(getattr(module, "DYNAMIC_IDS", ()))
     return ids
