@@ -18,6 +18,7 @@ from models.db import close_database, open_database
 from models.entities import User
 from models.platform import PlatformConfig
 from models.users import ensure_admins, locale_of
+from scheduler import expiry
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,7 @@ def build_application(
     application.bot_data[TIMEZONE] = settings.timezone
     application.add_handlers(build_handlers())
     application.add_error_handler(on_error)
+    expiry.schedule(application, settings.tz)
     return application
 
 
