@@ -20,7 +20,7 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy bot handlers models locales
+	$(BIN)/mypy bot handlers models scheduler locales
 
 # Starts the local PostgreSQL server if it is down and makes a fresh test database.
 # Prints the URL on success; nothing (and a notice) when this machine has no PostgreSQL.
@@ -30,6 +30,7 @@ postgres:
 # Two processes: Tortoise caches per-model SQL in the dialect of the first database it saw,
 # so SQLite and PostgreSQL cannot share one interpreter.
 pytest: $(STAMP)
+	@bash .ci/chromium.sh
 	@url=$$(bash .ci/postgres.sh $(PG_TEST_DB)) && export PTB_TIMEDELTA=1 && \
 	INNOBRIDGE_TEST_POSTGRES_URL=$$url $(BIN)/pytest -q -rs -m "not postgres" && \
 	INNOBRIDGE_TEST_POSTGRES_URL=$$url $(BIN)/pytest -q -rs -m postgres

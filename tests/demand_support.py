@@ -6,7 +6,8 @@ through submit and a real review decision, exactly as the chat would make it.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 from decimal import Decimal
 from typing import Any
 
@@ -28,7 +29,8 @@ from models.platform import PlatformConfig
 from tests.factories import credit_code
 
 PLATFORM: PlatformConfig = load_platform(None)
-TODAY = date.today()
+# The platform's today (Asia/Shanghai by default), as the handlers compute it.
+TODAY = datetime.now(ZoneInfo("Asia/Shanghai")).date()
 
 
 async def make_member(

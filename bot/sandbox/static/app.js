@@ -369,6 +369,8 @@
     const chat = $("chat");
     const previous = activePersona();
     if (previous) previous.scroll = isNearBottom() ? null : chat.scrollTop;
+    // a toast answers what the previous persona did: the next one must not see it as theirs
+    if (previous && previous.id !== id) hideToast();
     state.activeId = id;
     writeStored(STORE_PERSONA, String(id));
     persona.unread = 0;
