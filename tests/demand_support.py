@@ -7,9 +7,9 @@ through submit and a real review decision, exactly as the chat would make it.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.config import load_platform
 from models import demands, engagements, market, review
