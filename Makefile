@@ -8,7 +8,8 @@ PG_URL := postgres://postgres@127.0.0.1:5432/$(PG_TEST_DB)
 
 .PHONY: demo test lint pytest postgres migrations clean
 
-$(STAMP): pyproject.toml
+# A new top-level package must be re-registered with the editable install, hence */__init__.py.
+$(STAMP): pyproject.toml $(wildcard */__init__.py)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
