@@ -1,10 +1,15 @@
-"""Review from the phone: Approve / Reject on the card, a reason for rejections, /pending.
+"""Review from the phone: the card's checklist and files, Approve / Reject, a reason, /pending.
 
+Registrations, demands and contract filings share these buttons (`rv:<action>:<review>`).
 Every press is authorised against the database (models/review.py), so a forged or replayed
 callback has no effect and says so; the decision itself is first-wins.
 """
 
 from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 
@@ -19,13 +24,20 @@ from handlers.context import (
     timezone,
     with_user,
 )
-from handlers.review_views import REASON_PRESET, card_markup, card_text, reason_prompt
+from handlers.review_views import (
+    REASON_PRESET,
+    card_markup,
+    card_text,
+    pending_label,
+    reason_prompt,
+)
 from locales.i18n import current_locale, t
 from models import conversations, review
 from models.conversations import ConversationState
 from models.entities import User
 from models.errors import AlreadyDecided, NotAllowed, ValidationFailed
 from models.platform import PlatformConfig
+from models.review import ContractCard, DemandCard
 
 FLOW = "review_reason"
 VERSION = 1
@@ -45,7 +57,7 @@ async def send_card(
     bot: Bot, config: PlatformConfig, zone: str, chat_id: int, review_id: int
 ) -> None:
     """Send a review card to a reviewer (in the current locale) and remember where it went."""
-    card = await review.card(review_id)
+    card = await review.card(review_id, chat_id)
     message = await bot.send_message(
         chat_id,
         card_text(card, config, current_locale(), zone),
@@ -58,7 +70,7 @@ async def edit_card(
     bot: Bot, config: PlatformConfig, zone: str, chat_id: int, message_id: int, review_id: int
 ) -> None:
     """Bring one copy of a card up to date (e.g. to say who decided)."""
-    card = await review.card(review_id)
+    card = await review.card(review_id, chat_id)
     await bot.edit_message_text(
         card_text(card, config, current_locale(), zone),
         chat_id=chat_id,
@@ -69,7 +81,7 @@ async def edit_card(
 
 @with_user
 async def on_review_button(update: Update, context: Context, user: User) -> None:
-    """Approve, Reject, a preset reason, or keep pending."""
+    """Approve, Reject, a preset reason, keep pending, a checklist tick, or the files."""
     parts = callback_parts(update)
     if len(parts) < 3:
         raise NotAllowed("button.forged")
@@ -89,13 +101,13 @@ async def _on_action(
     elif action == "r":
         await review.ensure_pending(target)
         await answer(update)
-        card = await review.card(review_id)
+        card = await review.card(review_id, user.id)
         await conversations.save(
             conversation_key(update),
             ConversationState(FLOW, "reason", VERSION, {"review": review_id}),
         )
         text, markup = reason_prompt(
-            review_id, card.registration.reference, platform(context), current_locale()
+            review_id, card.reference, platform(context), current_locale()
         )
         assert update.effective_chat
         await update.effective_chat.send_message(text, reply_markup=markup)
@@ -106,6 +118,15 @@ async def _on_action(
         await _decide(
             update, context, user, review_id, approve=False, reason=REASON_PRESET + parts[3]
         )
+    elif action == "t" and len(parts) == 4:
+        # Rugao art. 15: each reviewer attests item by item, on their own copy.
+        await review.tick(review_id, user.id, parts[3])
+        await answer(update)
+        card = await review.card(review_id, user.id)
+        assert update.callback_query
+        await update.callback_query.edit_message_reply_markup(reply_markup=card_markup(card))
+    elif action == "f":
+        await _send_files(update, context, user, review_id)
     elif action == "keep":
         await conversations.clear(conversation_key(update))
         await answer(update, t("review.kept_pending"))
@@ -136,8 +157,11 @@ async def on_reason_message(
 async def _tell_late(update: Update, late: AlreadyDecided) -> None:
     """Someone else was first: say who, and drop any half-typed reason."""
     await conversations.clear(conversation_key(update))
-    key = "review.already_approved" if late.params["approved"] else "review.already_rejected"
-    text = t(key, name=late.params["by"])
+    if late.params.get("withdrawn"):
+        text = t("review.withdrawn_late")
+    else:
+        key = "review.already_approved" if late.params["approved"] else "review.already_rejected"
+        text = t(key, name=late.params["by"])
     if update.callback_query is not None:
         await answer(update, text, alert=True)
     elif update.effective_chat is not None:
@@ -203,8 +227,7 @@ async def _show_page(
         text = t("pending.title", first=offset + 1, last=offset + len(page), total=total)
         rows = []
         for item in page:
-            card = await review.card(item.id)
-            label = f"{card.registration.reference} · {card.registration.org_name}"[:60]
+            label = pending_label(await review.card(item.id, user.id))
             rows.append([InlineKeyboardButton(label, callback_data=f"pq:o:{item.id}")])
         nav = []
         if offset > 0:
@@ -225,6 +248,47 @@ async def _show_page(
     else:
         assert update.effective_chat
         await update.effective_chat.send_message(text, reply_markup=markup)
+
+
+async def _send_files(update: Update, context: Context, user: User, review_id: int) -> None:
+    """The demand's attachments, or the filed contract, sent to the reviewer who asked."""
+    card = await review.card(review_id, user.id)
+    files: list[tuple[str, str]] = []
+    if isinstance(card, DemandCard):
+        files = [_attachment(item) for item in card.demand.attachments]
+    elif isinstance(card, ContractCard) and card.engagement.contract_file_id:
+        file_id = card.engagement.contract_file_id
+        files = [(_kind_of_file_id(file_id), file_id)]
+    files = [(kind, file_id) for kind, file_id in files if file_id]
+    if not files:
+        await answer(update, t("review.no_files"), alert=True)
+        return
+    await answer(update)
+    for number, (kind, file_id) in enumerate(files, start=1):
+        caption = t("review.file_caption", reference=card.reference, n=number, m=len(files))
+        if kind == "photo":
+            await context.bot.send_photo(user.id, file_id, caption=caption)
+        else:
+            await context.bot.send_document(user.id, file_id, caption=caption)
+
+
+def _attachment(item: Any) -> tuple[str, str]:
+    if not isinstance(item, dict):
+        return "document", ""
+    return str(item.get("kind", "document")), str(item.get("file_id") or "")
+
+
+def _kind_of_file_id(file_id: str) -> str:
+    """photo or document: the Engagement keeps only the contract's file_id.
+
+    Telegram refuses a photo's file_id in sendDocument; a file_id's first byte is its type
+    (2 = photo), as tdlib and Pyrogram decode it.
+    """
+    try:
+        head = base64.urlsafe_b64decode(file_id[:4])
+    except (binascii.Error, ValueError):
+        return "document"
+    return "photo" if head[:1] == b"\x02" else "document"
 
 
 async def _resume_reason(

@@ -14,7 +14,17 @@ from tortoise.transactions import in_transaction
 
 from models import audit, engagements, market, registration
 from models import demands as demand_rules
-from models.entities import Registration, Review, ReviewCard, ReviewStatus, Role, User, UserStatus
+from models.demand_entities import Demand, Engagement
+from models.entities import (
+    Organization,
+    Registration,
+    Review,
+    ReviewCard,
+    ReviewStatus,
+    Role,
+    User,
+    UserStatus,
+)
 from models.errors import AlreadyDecided, NotAllowed, NotFound, ValidationFailed
 from models.events import Event, ReviewDecided, ReviewRequested
 from models.platform import PlatformConfig
@@ -79,6 +89,8 @@ async def decide(
 ) -> list[Event]:
     """Decide a pending review; raise AlreadyDecided naming who was first."""
     review = await authorised_review(review_id, actor_id)
+    # A late presser hears who decided (or that it was withdrawn), not "tick the checklist".
+    await ensure_pending(review)
     ticked: list[str] = []
     if not approve:
         reason = check_reason(reason or "")
@@ -157,6 +169,8 @@ async def _already_decided(review_id: int) -> AlreadyDecided:
         "review.already_decided",
         by=display_name(decider) if decider else "?",
         approved=review.status is ReviewStatus.APPROVED,
+        # Nobody decided: the owner withdrew the record while it waited.
+        withdrawn=review.status is ReviewStatus.CANCELLED,
     )
 
 
@@ -168,15 +182,77 @@ class RegistrationCard:
     registration: Registration
     decided_by: str | None
 
+    @property
+    def reference(self) -> str:
+        """The application's reference code."""
+        return self.registration.reference
 
-async def card(review_id: int) -> RegistrationCard:
-    """The data of one review card."""
+
+@dataclass(frozen=True)
+class DemandCard:
+    """What a reviewer sees of a demand, with the checklist as ticked on their own copy."""
+
+    review: Review
+    demand: Demand
+    owner_name: str
+    relayed_by: str | None  # the township assistant who submitted it for the enterprise
+    decided_by: str | None
+    ticked: tuple[str, ...]
+
+    @property
+    def reference(self) -> str:
+        """The demand's reference code."""
+        return self.demand.reference
+
+
+@dataclass(frozen=True)
+class ContractCard:
+    """What a reviewer sees of a contract filing (subject: the engagement)."""
+
+    review: Review
+    engagement: Engagement
+    demand: Demand
+    institution_name: str
+    decided_by: str | None
+
+    @property
+    def reference(self) -> str:
+        """The reference of the demand the contract belongs to."""
+        return self.demand.reference
+
+
+Card = RegistrationCard | DemandCard | ContractCard
+
+
+async def card(review_id: int, viewer_id: int | None = None) -> Card:
+    """The data of one review card, as `viewer_id` sees it (their own checklist ticks)."""
     review = await Review.get_or_none(id=review_id).prefetch_related("decided_by")
-    if review is None or review.subject_type != registration.SUBJECT:
+    if review is None:
         raise NotFound("review.not_found")
-    application = await Registration.get(id=review.subject_id)
     decider = display_name(review.decided_by) if review.decided_by else None
-    return RegistrationCard(review, application, decider)
+    if review.subject_type == registration.SUBJECT:
+        application = await Registration.get(id=review.subject_id)
+        return RegistrationCard(review, application, decider)
+    if review.subject_type == demand_rules.SUBJECT:
+        demand = await Demand.get(id=review.subject_id)
+        owner = await Organization.get(id=demand.owner_id)
+        submitter = await User.get_or_none(id=demand.submitted_by_id)
+        relayed = submitter is not None and submitter.role is Role.ASSISTANT
+        ticked = await _ticked(review_id, viewer_id) if viewer_id is not None else []
+        return DemandCard(
+            review,
+            demand,
+            owner.name,
+            display_name(submitter) if relayed and submitter else None,
+            decider,
+            tuple(ticked),
+        )
+    if review.subject_type == engagements.CONTRACT_SUBJECT:
+        engagement = await Engagement.get(id=review.subject_id)
+        demand = await Demand.get(id=engagement.demand_id)
+        institution = await Organization.get(id=engagement.institution_id)
+        return ContractCard(review, engagement, demand, institution.name, decider)
+    raise NotFound("review.not_found")
 
 
 async def pending_for(user: User, *, offset: int, limit: int) -> tuple[list[Review], int]:
