@@ -135,6 +135,8 @@ class Engagement(Model):
     institution_id: int
     contract_file_id = fields.CharField(max_length=200, null=True)
     contract_sha256 = fields.CharField(max_length=64, null=True)
+    # "document" or "photo": Telegram sends a file back only by the method it came in with.
+    contract_kind = fields.CharField(max_length=8, null=True)
     amount = fields.DecimalField(max_digits=14, decimal_places=2, null=True)
     signed_on: date | None = fields.DateField(null=True)
     voucher = fields.BooleanField(default=False)

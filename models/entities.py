@@ -163,6 +163,8 @@ class Review(Model):
     subject_type = fields.CharField(max_length=24)
     subject_id = fields.IntField()
     stage = fields.CharField(max_length=16)
+    # A record reviewed again (a rejected demand, edited and resubmitted) starts a new round.
+    round = fields.SmallIntField(default=1)
     status = fields.CharEnumField(ReviewStatus, max_length=16, default=ReviewStatus.PENDING)
     decided_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="decisions", null=True, on_delete=fields.SET_NULL
@@ -175,7 +177,7 @@ class Review(Model):
 
     class Meta:
         table = "reviews"
-        unique_together = (("subject_type", "subject_id", "stage"),)
+        unique_together = (("subject_type", "subject_id", "stage", "round"),)
 
 
 class ReviewCard(Model):

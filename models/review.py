@@ -119,7 +119,10 @@ async def decide(
         next_stage = _next_stage(review, platform) if approve else None
         if next_stage is not None:
             follow_up = await Review.create(
-                subject_type=review.subject_type, subject_id=review.subject_id, stage=next_stage
+                subject_type=review.subject_type,
+                subject_id=review.subject_id,
+                stage=next_stage,
+                round=review.round,
             )
             events.append(ReviewRequested(follow_up.id))
         else:

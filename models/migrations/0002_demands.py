@@ -7,6 +7,22 @@ from models.entities import ReviewStatus
 from tortoise.fields.base import OnDelete
 from tortoise import fields
 from tortoise.indexes import Index
+from tortoise.migrations.constraints import UniqueConstraint
+
+
+class RemoveInlineUnique(ops.RemoveConstraint):
+    """Drop 0001's unique_together of reviews, which SQLite holds as an inline UNIQUE.
+
+    Tortoise's SQLite editor drops it with DROP INDEX by a generated name, but 0001 created
+    it inline in CREATE TABLE (an unnamed autoindex): there is no such index. On SQLite the
+    AlterField that follows rebuilds the table from the state, which no longer has it.
+    """
+
+    async def database_forward(self, app_label, old_state, new_state, state_editor=None):
+        if state_editor is not None and state_editor.client.capabilities.dialect == "sqlite":
+            return
+        await super().database_forward(app_label, old_state, new_state, state_editor)
+
 
 class Migration(migrations.Migration):
     dependencies = [('models', '0001_initial')]
@@ -60,6 +76,7 @@ class Migration(migrations.Migration):
                 ('institution', fields.ForeignKeyField('models.Organization', source_field='institution_id', db_constraint=True, to_field='id', related_name='engagements', on_delete=OnDelete.RESTRICT)),
                 ('contract_file_id', fields.CharField(null=True, max_length=200)),
                 ('contract_sha256', fields.CharField(null=True, max_length=64)),
+                ('contract_kind', fields.CharField(null=True, max_length=8)),
                 ('amount', fields.DecimalField(null=True, max_digits=14, decimal_places=2)),
                 ('signed_on', fields.DateField(null=True)),
                 ('voucher', fields.BooleanField(default=False)),
@@ -110,6 +127,11 @@ class Migration(migrations.Migration):
             name='township',
             field=fields.CharField(null=True, max_length=24),
         ),
+        RemoveInlineUnique(
+            model_name='Review',
+            name=None,
+            fields=['subject_type', 'subject_id', 'stage'],
+        ),
         ops.AlterField(
             model_name='Review',
             name='status',
@@ -119,6 +141,15 @@ class Migration(migrations.Migration):
             model_name='Review',
             name='checklist',
             field=fields.JSONField(default=list, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads),
+        ),
+        ops.AddField(
+            model_name='Review',
+            name='round',
+            field=fields.SmallIntField(default=1),
+        ),
+        ops.AddConstraint(
+            model_name='Review',
+            constraint=UniqueConstraint(fields=('subject_type', 'subject_id', 'stage', 'round'), name=None),
         ),
         ops.AddField(
             model_name='ReviewCard',
