@@ -82,3 +82,23 @@ async def decide(complaint_id: int, admin: User, *, upheld: bool) -> Complaint:
             complaint_id,
         )
     return await Complaint.get(id=complaint_id)
+
+
+async def open_complaints(limit: int = 20) -> list[Complaint]:
+    """Complaints waiting for an admin, oldest first, with who and about whom."""
+    return list(
+        await Complaint.filter(status=ComplaintStatus.OPEN)
+        .order_by("id")
+        .limit(limit)
+        .prefetch_related("complainant", "institution")
+    )
+
+
+async def complaint_with_parties(complaint_id: int) -> Complaint:
+    """One complaint with its complainant and institution loaded."""
+    complaint = await Complaint.get_or_none(id=complaint_id).prefetch_related(
+        "complainant", "institution"
+    )
+    if complaint is None:
+        raise NotFound("complaint.not_found")
+    return complaint

@@ -7,6 +7,7 @@ scheduler. Rugao art. 12(4): the feedback is the basis of the institution's eval
 from __future__ import annotations
 
 import calendar
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -15,14 +16,15 @@ from tortoise.transactions import in_transaction
 
 from models import audit, demands, lifecycle
 from models.demand_entities import Demand, DemandStatus, Engagement, Feedback, Outcome
-from models.entities import Review, Role, User, UserStatus
-from models.errors import AlreadyDecided, NotAllowed, NotFound, ValidationFailed
+from models.entities import AuditLog, Organization, Review, ReviewStatus, Role, User, UserStatus
+from models.errors import AlreadyDecided, InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from models.events import EngagementChanged, Event, ReviewRequested
 from models.platform import PlatformConfig
 
 CONTRACT_SUBJECT = "contract"
 CONTRACT_KINDS = ("application/pdf", "image/jpeg", "image/png", "photo")
 COMMENT_MAX = 500
+DISPUTE_MIN = 2
 SCORES = ("overall", "quality", "timeliness", "professionalism")
 
 
@@ -110,7 +112,10 @@ async def file_contract(
     if len(sha256) != 64:
         raise ValidationFailed("contract.file_kind")
     async with in_transaction():
-        await lifecycle.move(demand, DemandStatus.CONTRACTED, user.id)
+        # Only from matched: a disputed demand also moves to contracted, but by an admin.
+        await lifecycle.move(
+            demand, DemandStatus.CONTRACTED, user.id, only_from=frozenset({DemandStatus.MATCHED})
+        )
         await Engagement.filter(id=engagement.id).update(
             contract_file_id=file_id,
             contract_sha256=sha256,
@@ -121,10 +126,18 @@ async def file_contract(
             filed_by_id=user.id,
             filed_at=datetime.now(UTC),
         )
+        # Reviews are unique per (subject, stage, round): a filing refused and filed again is
+        # acknowledged in a new round, the refusal stays as history.
+        last = (
+            await Review.filter(subject_type=CONTRACT_SUBJECT, subject_id=engagement.id)
+            .order_by("-round")
+            .first()
+        )
         review = await Review.create(
             subject_type=CONTRACT_SUBJECT,
             subject_id=engagement.id,
             stage=platform.review.stages_for(CONTRACT_SUBJECT)[0],
+            round=(last.round + 1) if last else 1,
         )
     return [ReviewRequested(review.id), EngagementChanged(demand_id, "contract_filed", user.id)]
 
@@ -175,7 +188,9 @@ async def dispute(demand_id: int, user: User, reason: str) -> list[Event]:
     if side != "owner":
         raise NotAllowed("engagement.owner_only")
     text = " ".join((reason or "").split())
-    if not 2 <= len(text) <= COMMENT_MAX:
+    if len(text) < DISPUTE_MIN:
+        raise ValidationFailed("demand.too_short", min=DISPUTE_MIN)
+    if len(text) > COMMENT_MAX:
         raise ValidationFailed("demand.too_long", max=COMMENT_MAX, length=len(text))
     async with in_transaction():
         await lifecycle.move(demand, DemandStatus.DISPUTED, user.id)
@@ -248,3 +263,122 @@ async def give_feedback(
     except IntegrityError:
         raise AlreadyDecided("feedback.already", reference=demand.reference) from None
     return [EngagementChanged(demand_id, "rated", user.id)]
+
+
+def _expect(demand: Demand, status: DemandStatus, target: DemandStatus) -> None:
+    if demand.status is not status:
+        raise InvalidTransition(
+            "demand.invalid_transition",
+            reference=demand.reference,
+            status=demand.status.value,
+            target=target.value,
+        )
+
+
+async def may_file_contract(demand_id: int, user: User) -> Demand:
+    """The demand, if this user may file its contract now (before asking for the file)."""
+    demand, _, _ = await _party(demand_id, user)
+    _expect(demand, DemandStatus.MATCHED, DemandStatus.CONTRACTED)
+    return demand
+
+
+async def may_dispute(demand_id: int, user: User) -> Demand:
+    """The demand, if this user may dispute its delivery now (before asking for a reason)."""
+    demand, _, side = await _party(demand_id, user)
+    if side != "owner":
+        raise NotAllowed("engagement.owner_only")
+    _expect(demand, DemandStatus.DELIVERED, DemandStatus.DISPUTED)
+    return demand
+
+
+async def may_rate(demand_id: int, user: User) -> Demand:
+    """The demand, if this user may rate it now: the owner side, completed, not yet rated."""
+    demand, engagement, side = await _party(demand_id, user)
+    if side != "owner":
+        raise NotAllowed("engagement.owner_only")
+    if demand.status is not DemandStatus.COMPLETED:
+        raise NotAllowed("feedback.not_completed", reference=demand.reference)
+    if await Feedback.exists(engagement_id=engagement.id):
+        raise AlreadyDecided("feedback.already", reference=demand.reference)
+    return demand
+
+
+@dataclass(frozen=True)
+class Parties:
+    """Who is told about an engagement: both sides, with what the messages quote."""
+
+    demand: Demand
+    engagement: Engagement
+    owner: Organization
+    institution: Organization
+    owner_side: list[User]
+    institution_side: list[User]
+    feedback: Feedback | None
+
+
+async def owner_side_users(demand: Demand) -> list[User]:
+    """Reachable users acting for the owner: its enterprise users and the relaying assistant."""
+    members = await User.filter(
+        organization_id=demand.owner_id,
+        role=Role.ENTERPRISE,
+        status=UserStatus.ACTIVE,
+        reachable=True,
+    ).order_by("id")
+    relay = await User.get_or_none(
+        id=demand.submitted_by_id, role=Role.ASSISTANT, status=UserStatus.ACTIVE, reachable=True
+    )
+    return [*members, relay] if relay else list(members)
+
+
+async def parties(demand_id: int) -> Parties:
+    """The engagement of a demand and everyone on either side of it."""
+    demand, engagement = await engagement_of(demand_id)
+    return Parties(
+        demand=demand,
+        engagement=engagement,
+        owner=await Organization.get(id=demand.owner_id),
+        institution=await Organization.get(id=engagement.institution_id),
+        owner_side=await owner_side_users(demand),
+        institution_side=list(
+            await User.filter(
+                organization_id=engagement.institution_id,
+                role=Role.INSTITUTION,
+                status=UserStatus.ACTIVE,
+                reachable=True,
+            ).order_by("id")
+        ),
+        feedback=await Feedback.get_or_none(engagement_id=engagement.id),
+    )
+
+
+async def dispute_reason(demand_id: int) -> str | None:
+    """What the owner said when disputing the delivery last."""
+    row = (
+        await AuditLog.filter(
+            action="demand.dispute_reason", subject_type="demand", subject_id=str(demand_id)
+        )
+        .order_by("-id")
+        .first()
+    )
+    return str(row.after.get("reason")) if row and row.after else None
+
+
+async def contract_refusal_reason(engagement_id: int) -> str | None:
+    """The reason the reviewer gave when refusing the contract filing last."""
+    last = (
+        await Review.filter(
+            subject_type=CONTRACT_SUBJECT,
+            subject_id=engagement_id,
+            status=ReviewStatus.REJECTED,
+        )
+        .order_by("-id")
+        .first()
+    )
+    return last.reason if last else None
+
+
+async def admins() -> list[User]:
+    """Active, reachable admins: they resolve disputes and decide complaints."""
+    return list(
+        await User.filter(role=Role.ADMIN, status=UserStatus.ACTIVE, reachable=True).order_by("id")
+    )
