@@ -233,6 +233,7 @@ async def _file(
         int(data["demand_id"]),
         user,
         file_id=str(data["file_id"]),
+        kind="photo" if data.get("kind") == "photo" else "document",
         sha256=str(data["sha256"]),
         amount=Decimal(str(data["amount"])),
         signed_on=date.fromisoformat(str(data["signed_on"])),

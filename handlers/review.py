@@ -7,8 +7,6 @@ callback has no effect and says so; the decision itself is first-wins.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Any
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -258,7 +256,7 @@ async def _send_files(update: Update, context: Context, user: User, review_id: i
         files = [_attachment(item) for item in card.demand.attachments]
     elif isinstance(card, ContractCard) and card.engagement.contract_file_id:
         file_id = card.engagement.contract_file_id
-        files = [(_kind_of_file_id(file_id), file_id)]
+        files = [(card.engagement.contract_kind or "document", file_id)]
     files = [(kind, file_id) for kind, file_id in files if file_id]
     if not files:
         await answer(update, t("review.no_files"), alert=True)
@@ -276,19 +274,6 @@ def _attachment(item: Any) -> tuple[str, str]:
     if not isinstance(item, dict):
         return "document", ""
     return str(item.get("kind", "document")), str(item.get("file_id") or "")
-
-
-def _kind_of_file_id(file_id: str) -> str:
-    """photo or document: the Engagement keeps only the contract's file_id.
-
-    Telegram refuses a photo's file_id in sendDocument; a file_id's first byte is its type
-    (2 = photo), as tdlib and Pyrogram decode it.
-    """
-    try:
-        head = base64.urlsafe_b64decode(file_id[:4])
-    except (binascii.Error, ValueError):
-        return "document"
-    return "photo" if head[:1] == b"\x02" else "document"
 
 
 async def _resume_reason(

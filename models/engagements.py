@@ -101,6 +101,7 @@ async def file_contract(
     user: User,
     *,
     file_id: str,
+    kind: str = "document",
     sha256: str,
     amount: Decimal,
     signed_on: date,
@@ -119,6 +120,7 @@ async def file_contract(
         await Engagement.filter(id=engagement.id).update(
             contract_file_id=file_id,
             contract_sha256=sha256,
+            contract_kind="photo" if kind == "photo" else "document",
             amount=amount,
             signed_on=signed_on,
             voucher=voucher,
@@ -153,7 +155,11 @@ async def conclude_contract_review(
         return [EngagementChanged(demand.id, "contract_acknowledged", actor_id)]
     await lifecycle.move(demand, DemandStatus.MATCHED, actor_id)
     await Engagement.filter(id=engagement_id).update(
-        contract_file_id=None, contract_sha256=None, filed_at=None, filing_due=None
+        contract_file_id=None,
+        contract_sha256=None,
+        contract_kind=None,
+        filed_at=None,
+        filing_due=None,
     )
     return [EngagementChanged(demand.id, "contract_refused", actor_id)]
 

@@ -373,7 +373,9 @@ async def _contract_setup(
             b"%PDF-1.4 contract", "document", file_name="contract.pdf", mime_type="application/pdf"
         )
     )
-    await Engagement.filter(demand_id=demand.id).update(contract_file_id=contract.file_id)
+    await Engagement.filter(demand_id=demand.id).update(
+        contract_file_id=contract.file_id, contract_kind="photo" if photo else "document"
+    )
     if lang == "en":
         await User.filter(id=301).update(language_code="en")
     wang = await _person(harness, 301, "王审核", lang)
