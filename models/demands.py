@@ -12,14 +12,26 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from models import audit
+from models.credit_code import normalise_credit_code
 from models.demand_entities import Demand, DemandStatus
-from models.entities import Organization, OrgKind, Review, ReviewStatus, Role, User, UserStatus
+from models.entities import (
+    Organization,
+    OrgKind,
+    OrgStatus,
+    Review,
+    ReviewStatus,
+    Role,
+    User,
+    UserStatus,
+)
 from models.errors import InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from models.events import DemandRelayed, Event, ReviewRequested
 from models.platform import PlatformConfig
+from models.registration import check_org_name, check_real_name
 
 SUBJECT = "demand"
 TITLE_MAX = 60
@@ -232,10 +244,18 @@ async def resubmit(
         )
         if not moved:
             raise InvalidTransition("demand.not_rejected", reference=demand.reference)
+        # Reviews are unique per (subject, stage, round): the edited demand is reviewed in a
+        # new round, and the last round's decisions stay as history.
+        last = (
+            await Review.filter(subject_type=SUBJECT, subject_id=demand_id)
+            .order_by("-round")
+            .first()
+        )
         review = await Review.create(
             subject_type=SUBJECT,
             subject_id=demand_id,
             stage=platform.review.stages_for(SUBJECT)[0],
+            round=(last.round + 1) if last else 1,
         )
         await audit.record(
             user.id, "demand.resubmitted", SUBJECT, demand_id, after=values_text(values)
@@ -327,3 +347,134 @@ async def cancel_pending_reviews(demand_id: int) -> list[int]:
             status=ReviewStatus.CANCELLED
         )
     return ids
+
+
+class RelayField(StrEnum):
+    """What an assistant gives of an enterprise not yet on the platform (Rugao art. 11(3))."""
+
+    NAME = "org_name"
+    CODE = "org_code"
+    CONTACT = "org_contact"
+
+
+def check_relay_answer(field: RelayField, raw: Any) -> str:
+    """One answer about a new enterprise, checked like a registration's."""
+    if not isinstance(raw, str):
+        raise ValidationFailed("input.text_expected")
+    if field is RelayField.NAME:
+        return check_org_name(raw)
+    if field is RelayField.CODE:
+        return normalise_credit_code(raw)
+    return check_real_name(raw)
+
+
+def _may_relay(user: User) -> None:
+    if user.role is not Role.ASSISTANT or not user.township:
+        raise NotAllowed("demand.not_submitter")
+    if user.status is not UserStatus.ACTIVE:
+        raise NotAllowed("demand.not_active")
+
+
+async def create_relay_enterprise(
+    assistant: User, name: str, credit_code: str, contact: str
+) -> Organization:
+    """An enterprise of the assistant's township that will never open the bot itself.
+
+    One organisation per credit code: an existing one is used only if it is an enterprise of
+    the same township (an assistant relays for their own township only, Rugao art. 4).
+    """
+    _may_relay(assistant)
+    name = check_relay_answer(RelayField.NAME, name)
+    code = check_relay_answer(RelayField.CODE, credit_code)
+    contact = check_relay_answer(RelayField.CONTACT, contact)
+    existing = await Organization.get_or_none(credit_code=code)
+    if existing is None:
+        try:
+            async with in_transaction():
+                org = await Organization.create(
+                    name=name,
+                    kind=OrgKind.ENTERPRISE,
+                    credit_code=code,
+                    township=assistant.township,
+                    status=OrgStatus.ACTIVE,
+                )
+                # No contact column on organisations: the audit row keeps who to call.
+                await audit.record(
+                    assistant.id,
+                    "organization.relay_created",
+                    "organization",
+                    org.id,
+                    after={"name": name, "credit_code": code, "contact": contact},
+                )
+            return org
+        except IntegrityError:
+            # Created by someone else a moment ago: judge that one like any existing.
+            existing = await Organization.get(credit_code=code)
+    if existing.kind is not OrgKind.ENTERPRISE or existing.township != assistant.township:
+        raise NotAllowed("submit.code_elsewhere")
+    return existing
+
+
+async def editable(demand_id: int, user: User) -> Demand:
+    """A rejected demand this user may edit and resubmit."""
+    demand = await acting_owner(demand_id, user)
+    if demand.status is not DemandStatus.REJECTED:
+        raise InvalidTransition("demand.not_rejected", reference=demand.reference)
+    return demand
+
+
+async def draft_of(
+    demand: Demand, user: User, platform: PlatformConfig, today: date
+) -> dict[str, Any]:
+    """A rejected demand's answers as a draft; answers no longer valid (a date now past, a
+    category removed from the configuration) are left out so the flow asks them again."""
+    owner = await Organization.get(id=demand.owner_id)
+    raw: dict[str, Any] = {
+        Field.ENTERPRISE.value: demand.owner_id,
+        "enterprise_name": owner.name,
+        Field.TITLE.value: demand.title,
+        Field.CATEGORY.value: demand.category,
+        Field.DESCRIPTION.value: demand.description,
+        Field.BUDGET.value: demand.budget,
+        Field.WANTED_BY.value: demand.wanted_by.isoformat(),
+        Field.ATTACHMENTS.value: list(demand.attachments),
+        "attachments_done": True,
+        Field.TOWNSHIP.value: demand.township,
+    }
+    for field in steps_for(user):
+        if field is Field.ENTERPRISE:
+            continue
+        try:
+            check_answer(field, raw.get(field.value), platform, today)
+        except ValidationFailed:
+            raw.pop(field.value, None)
+    return raw
+
+
+async def enterprise_members(org_id: int) -> list[User]:
+    """The active registered users of an enterprise."""
+    return await User.filter(
+        organization_id=org_id, role=Role.ENTERPRISE, status=UserStatus.ACTIVE
+    ).order_by("id")
+
+
+async def owner_side(demand: Demand) -> list[User]:
+    """Who hears about a demand for its owner: the submitter and the enterprise's users."""
+    people = await enterprise_members(demand.owner_id)
+    if all(person.id != demand.submitted_by_id for person in people):
+        submitter = await User.get_or_none(id=demand.submitted_by_id)
+        if submitter is not None and submitter.status is UserStatus.ACTIVE:
+            people.insert(0, submitter)
+    return people
+
+
+async def township_demands(user: User, *, offset: int, limit: int) -> tuple[list[Demand], int]:
+    """A page of the demands of an assistant's township, newest first, and the total."""
+    if user.role is not Role.ASSISTANT or not user.township:
+        raise NotAllowed("submit.township_only")
+    if user.status is not UserStatus.ACTIVE:
+        raise NotAllowed("demand.not_active")
+    query = Demand.filter(township=user.township)
+    total = await query.count()
+    page = await query.order_by("-created_at", "-id").offset(offset).limit(limit)
+    return page, total
