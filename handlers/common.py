@@ -133,9 +133,10 @@ async def on_language_button(update: Update, context: Context, user: User) -> No
         await update.callback_query.edit_message_text(t("language.set"))
         await notifier(context).refresh_menu(user)
         stored = await conversations.load(conversation_key(update))
-        if stored is not None and stored.flow == registration.FLOW:
+        flow = flows.find(stored.flow) if stored is not None else None
+        if stored is not None and flow is not None:
             # Ask the current question again, now in the new language.
-            await registration.resume(update, context, stored)
+            await flow.resume(update, context, user, stored)
 
 
 @with_user
