@@ -345,15 +345,18 @@ async def _on_step_button(turn: Turn, action: str, value: str) -> None:
 
 async def _confirm(turn: Turn) -> None:
     draft, today, config = turn.data, _today(turn.context), platform(turn.context)
-    if draft.get("resubmit"):
-        demand_id = int(draft["resubmit"])
-        outcome = await demands.resubmit(demand_id, turn.user, draft, config, today)
-        key = "submit.resubmitted"
-    else:
-        outcome = await demands.submit(turn.user, draft, config, today)
-        key = "submit.submitted"
+    async with conversations.finishing(conversation_key(turn.update)) as mine:
+        if not mine:  # a second Confirm pressed at the same moment: the first one submits
+            await answer(turn.update, t("button.outdated"), alert=True)
+            return
+        if draft.get("resubmit"):
+            demand_id = int(draft["resubmit"])
+            outcome = await demands.resubmit(demand_id, turn.user, draft, config, today)
+            key = "submit.resubmitted"
+        else:
+            outcome = await demands.submit(turn.user, draft, config, today)
+            key = "submit.submitted"
     await answer(turn.update)
-    await conversations.clear(conversation_key(turn.update))
     await turn.settle()
     await turn.say(t(key, reference=reference(outcome.demand)))
     await publish(turn.context, outcome.events)

@@ -7,8 +7,12 @@ flushes on a timer, which loses the last answers on a crash.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
+
+from tortoise.transactions import in_transaction
 
 from models.entities import Conversation
 
@@ -52,3 +56,15 @@ async def save(key: str, conversation: ConversationState) -> None:
 async def clear(key: str) -> None:
     """Forget the conversation (the flow ended or was cancelled)."""
     await Conversation.filter(key=key).delete()
+
+
+@asynccontextmanager
+async def finishing(key: str) -> AsyncIterator[bool]:
+    """End the conversation together with what it submits, once.
+
+    Yields True to the one update that deleted the stored conversation (two Confirm presses
+    at once: the second gets False). The block runs in the same transaction, so when the
+    submission fails the conversation is back and the user's answers are kept.
+    """
+    async with in_transaction():
+        yield await Conversation.filter(key=key).delete() > 0

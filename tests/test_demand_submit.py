@@ -3,6 +3,7 @@ rejection with Edit and resubmit, /township (issue #3 items 1-3)."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -485,3 +486,17 @@ async def test_township_lists_its_demands(harness: Harness) -> None:
     assert "城南需求0" in chen.last.text and "6–7，共 7 条" in chen.last.text
     await chen.press("⬅️ 上一页")
     assert "城南需求6" in chen.last.text
+
+
+async def test_two_confirm_presses_at_once_submit_once(harness: Harness) -> None:
+    zhang = await _enterprise(harness)
+    await _fill_zh(zhang)
+    await zhang.press("跳过")
+    await zhang.press("城南街道")
+    summary = zhang.last
+    await asyncio.gather(
+        zhang.press("✅ 确认提交", message_id=summary.message_id),
+        zhang.press("✅ 确认提交", message_id=summary.message_id),
+    )
+    assert await Demand.all().count() == 1
+    assert sum("提交" in m.text and "D20" in m.text for m in zhang.messages) == 1
