@@ -18,8 +18,17 @@ from bot.config import load_platform, load_settings
 from bot.emulator import BotAPIEmulator
 from bot.runner import serve
 from bot.web import create_web_app
+from models.credit_code import check_character
 from models.db import close_database, migrate, open_database
-from models.entities import Organization, OrgKind, OrgStatus, Role, User, UserStatus
+from models.entities import (
+    InstitutionTier,
+    Organization,
+    OrgKind,
+    OrgStatus,
+    Role,
+    User,
+    UserStatus,
+)
 
 log = logging.getLogger(__name__)
 
@@ -65,14 +74,39 @@ PERSONAS: list[dict[str, Any]] = [
         "name": "李经理",
         "role": "enterprise",
         "language_code": "zh-CN",
-        "description_zh": "已注册的企业用户",
-        "description_en": "A registered enterprise user",
+        "description_zh": "已注册的企业用户：/new 提交需求，接受承接意向，"
+        "备案合同，确认完成并评价",
+        "description_en": "Registered enterprise user: /new submits a demand, accepts an offer, "
+        "files the contract, confirms completion and rates",
+    },
+    {
+        "id": 9201,
+        "name": "赵检测",
+        "role": "institution",
+        "language_code": "zh-CN",
+        "description_zh": "服务机构（检验检测、研发设计）：收到推荐，"
+        "/demands 浏览，表达承接意向，标记交付",
+        "description_en": "Service institution (testing, R&D): gets recommendations, browses "
+        "/demands, offers help, marks delivery",
+    },
+    {
+        "id": 9301,
+        "name": "孙助理",
+        "role": "assistant",
+        "language_code": "zh-CN",
+        "description_zh": "城南街道科技助理：/new 代企业提交需求，/township 查看本街道需求",
+        "description_en": "Chengnan science assistant: /new relays a demand for an enterprise, "
+        "/township follows them",
     },
 ]
 
 
 async def seed(database_url: str) -> None:
-    """Demo data: a reviewer and a registered enterprise (the admin comes from ADMIN_IDS)."""
+    """Demo data: a reviewer, an enterprise, an institution of the service tier, an assistant.
+
+    The admin comes from ADMIN_IDS. Together they can play a demand from submission to
+    feedback (issue #3).
+    """
     await open_database(database_url)
     try:
         await User.update_or_create(
@@ -111,8 +145,47 @@ async def seed(database_url: str) -> None:
                 "township": "chengnan",
             },
         )
+        institution, _ = await Organization.get_or_create(
+            credit_code=credit_code_for("12320682MB0000001"),
+            defaults={
+                "name": "如皋市检验检测中心",
+                "kind": OrgKind.INSTITUTION,
+                "township": "chengnan",
+                "status": OrgStatus.ACTIVE,
+                "tier": InstitutionTier.SERVICE,
+                "service_fields": ["testing", "rnd_design", "instruments"],
+            },
+        )
+        await User.update_or_create(
+            id=9201,
+            defaults={
+                "first_name": "赵检测",
+                "real_name": "赵检测",
+                "language_code": "zh-CN",
+                "role": Role.INSTITUTION,
+                "status": UserStatus.ACTIVE,
+                "phone": "+8613900139000",
+                "organization_id": institution.id,
+            },
+        )
+        await User.update_or_create(
+            id=9301,
+            defaults={
+                "first_name": "孙助理",
+                "real_name": "孙助理",
+                "language_code": "zh-CN",
+                "role": Role.ASSISTANT,
+                "status": UserStatus.ACTIVE,
+                "township": "chengnan",
+            },
+        )
     finally:
         await close_database()
+
+
+def credit_code_for(first17: str) -> str:
+    """A valid unified social credit code for demo data (GB 32100 check character)."""
+    return first17 + check_character(first17)
 
 
 def add_sandbox_routes(app: web.Application) -> None:
