@@ -98,3 +98,11 @@ async def representatives(org_ids: list[int]) -> list[User]:
         status=UserStatus.ACTIVE,
         reachable=True,
     )
+
+
+async def contacts(org_id: int) -> list[User]:
+    """The institution's active representatives, reachable or not: the contacts an owner gets
+    once they accept its offer."""
+    return await User.filter(
+        organization_id=org_id, role=Role.INSTITUTION, status=UserStatus.ACTIVE
+    ).order_by("id")
