@@ -153,7 +153,10 @@ async def conclude_contract_review(
     if approved:
         await audit.record(actor_id, "contract.acknowledged", CONTRACT_SUBJECT, engagement_id)
         return [EngagementChanged(demand.id, "contract_acknowledged", actor_id)]
-    await lifecycle.move(demand, DemandStatus.MATCHED, actor_id)
+    # Only while contracted: once delivered the refusal is refused and the review still waits.
+    await lifecycle.move(
+        demand, DemandStatus.MATCHED, actor_id, only_from=frozenset({DemandStatus.CONTRACTED})
+    )
     await Engagement.filter(id=engagement_id).update(
         contract_file_id=None,
         contract_sha256=None,
@@ -228,7 +231,8 @@ async def resolve_dispute(demand_id: int, admin: User, *, completed: bool) -> li
 def check_feedback(scores: dict[str, int], outcome: str, comment: str | None) -> None:
     """Four scores of 1-5, a known outcome, an optional short comment."""
     if set(scores) != set(SCORES) or any(
-        not isinstance(v, int) or not 1 <= v <= 5 for v in scores.values()
+        type(v) is not int or not 1 <= v <= 5
+        for v in scores.values()  # True is not a score
     ):
         raise ValidationFailed("feedback.score_range")
     if outcome not in {o.value for o in Outcome}:

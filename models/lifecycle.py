@@ -59,12 +59,18 @@ async def move(
     `only_from` narrows the legal sources for this action (e.g. confirm completion only from
     delivered, although an admin may complete from disputed). Returns the updated demand.
     """
-    sources = sources_of(target) & (only_from or frozenset(DemandStatus))
-    moved = await Demand.filter(id=demand.id, status__in=list(sources)).update(
+    sources = sources_of(target)
+    if only_from is not None:
+        sources &= only_from
+    # Lock the row (PostgreSQL; SQLite runs one write transaction at a time), then
+    # compare-and-set from the status read under the lock: the audit names the status that
+    # was really replaced, even when the caller's copy is stale.
+    current = await Demand.filter(id=demand.id).select_for_update().get()
+    replaced = current.status
+    moved = replaced in sources and await Demand.filter(id=demand.id, status=replaced).update(
         status=target, **changes
     )
     if not moved:
-        current = await Demand.get(id=demand.id)
         raise InvalidTransition(
             "demand.invalid_transition",
             reference=demand.reference,
@@ -76,7 +82,7 @@ async def move(
         f"demand.{target.value}",
         "demand",
         demand.id,
-        before={"status": demand.status.value},
+        before={"status": replaced.value},
         after={"status": target.value, **{k: _plain(v) for k, v in changes.items()}},
     )
     return await Demand.get(id=demand.id)
