@@ -14,7 +14,15 @@ from telegram.error import BadRequest, Forbidden
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from handlers import flows
-from handlers.context import Context, answer, callback_parts, conversation_key, publish, with_user
+from handlers.context import (
+    Context,
+    answer,
+    callback_parts,
+    conversation_key,
+    publish,
+    retire_buttons,
+    with_user,
+)
 from locales.i18n import t, use_locale
 from models import complaints, conversations
 from models.conversations import ConversationState
@@ -136,12 +144,6 @@ async def on_message(
     await _save_and_ask(update, user, conversation)
 
 
-async def _retire(update: Update) -> None:
-    query = update.callback_query
-    if query is not None and query.message is not None:
-        await query.edit_message_reply_markup(reply_markup=None)
-
-
 async def _choose(
     update: Update, user: User, conversation: ConversationState, raw_id: str
 ) -> None:
@@ -150,7 +152,7 @@ async def _choose(
     if org is None:
         raise NotAllowed("complaint.not_dealt_with")
     await answer(update)
-    await _retire(update)
+    await retire_buttons(update)
     conversation.data.update({"institution_id": org.id, "institution_name": org.name})
     conversation.state = TEXT
     await _save_and_ask(update, user, conversation)
@@ -164,7 +166,7 @@ async def _file(
     )
     await answer(update)
     await conversations.clear(conversation_key(update))
-    await _retire(update)
+    await retire_buttons(update)
     assert update.effective_chat
     await update.effective_chat.send_message(t("complain.filed", reference=complaint.reference))
     await publish(context, events)
@@ -193,7 +195,7 @@ async def on_button(update: Update, context: Context, user: User) -> None:
     if choice not in ("back", "cancel"):
         raise NotAllowed("button.forged")
     await answer(update)
-    await _retire(update)
+    await retire_buttons(update)
     if choice == "cancel":
         await conversations.clear(conversation_key(update))
         assert update.effective_chat

@@ -13,7 +13,7 @@ import re
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any, Protocol
 
-from telegram import Update
+from telegram import Message, Update
 from telegram.ext import ContextTypes
 
 from locales.i18n import t, use_locale
@@ -61,8 +61,15 @@ def notifier(context: Context) -> Notifier:
 
 
 async def publish(context: Context, events: Sequence[Event]) -> None:
-    """Hand domain events to the notifier."""
-    await notifier(context).publish(events)
+    """Hand domain events to the notifier.
+
+    The user's action is already stored when this runs: a notice that cannot be rendered
+    (its record changed meanwhile) is logged, not reported to them as a failure of theirs.
+    """
+    try:
+        await notifier(context).publish(events)
+    except DomainError:
+        log.warning("notification of %s failed", events, exc_info=True)
 
 
 _TAG = re.compile(r"<[^>]+>")
@@ -110,6 +117,20 @@ async def answer(update: Update, text: str | None = None, *, alert: bool = False
     """Answer the callback query (Telegram shows a spinner until it is answered)."""
     if update.callback_query is not None:
         await update.callback_query.answer(_plain(text) if text else None, show_alert=alert)
+
+
+async def retire_buttons(update: Update, note: str | None = None) -> None:
+    """The pressed message's question is settled: its buttons must not be pressed again.
+
+    With a note, the note is appended to the message text (e.g. "accepted").
+    """
+    query = update.callback_query
+    if query is None or query.message is None:
+        return
+    if note and isinstance(query.message, Message) and query.message.text:
+        await query.edit_message_text(f"{query.message.text_html}\n\n{note}", reply_markup=None)
+    else:
+        await query.edit_message_reply_markup(reply_markup=None)
 
 
 def conversation_key(update: Update) -> str:

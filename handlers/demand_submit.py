@@ -45,11 +45,12 @@ from handlers.demand_submit_views import (
     township_page,
 )
 from locales.i18n import current_locale, t
-from models import conversations, demands
+from models import conversations, demands, relay
 from models.conversations import ConversationState
-from models.demands import Field, RelayField, steps_for
+from models.demands import Field, steps_for
 from models.entities import User
 from models.errors import NotAllowed, ValidationFailed
+from models.relay import RelayField
 
 
 def _today(context: Context) -> date:
@@ -75,7 +76,7 @@ class Turn:
         """What rendering the current step needs."""
         enterprises: list[tuple[int, str]] = []
         if self.conversation.state == Field.ENTERPRISE:
-            enterprises = [(o.id, o.name) for o in await demands.relay_enterprises(self.user)]
+            enterprises = [(o.id, o.name) for o in await relay.relay_enterprises(self.user)]
         return View(
             platform(self.context),
             current_locale(),
@@ -186,7 +187,7 @@ async def on_message(
         return
     try:
         if state in RELAY_STATES:
-            value = demands.check_relay_answer(RelayField(state), message.text)
+            value = relay.check_relay_answer(RelayField(state), message.text)
         else:
             today = _today(context)
             value = demands.check_answer(Field(state), message.text, platform(context), today)
@@ -208,7 +209,7 @@ async def _on_relay_answer(turn: Turn, field: RelayField, value: str) -> None:
         await turn.go(RELAY_STATES[RELAY_STATES.index(field.value) + 1])
         return
     try:
-        enterprise = await demands.create_relay_enterprise(
+        enterprise = await relay.create_relay_enterprise(
             turn.user, org[RelayField.NAME], org[RelayField.CODE], value
         )
     except NotAllowed as refusal:
@@ -407,7 +408,7 @@ async def on_take_over(update: Update, context: Context, user: User) -> None:
     parts = callback_parts(update)
     if len(parts) != 2:
         raise NotAllowed("button.forged")
-    demand = await demands.take_over(_number(parts[1]), user)
+    demand = await relay.take_over(_number(parts[1]), user)
     await answer(update)
     assert update.callback_query
     assert update.effective_chat

@@ -14,8 +14,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from locales.i18n import Raw, t
 from models.demand_entities import Demand, DemandStatus
-from models.demands import ATTACHMENTS_MAX, Field, RelayField
+from models.demands import ATTACHMENTS_MAX, Field
 from models.platform import PlatformConfig
+from models.relay import RelayField
 
 FLOW = "demand"
 # Bump when steps change meaning; a stored state of another version restarts politely.

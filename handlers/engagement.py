@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -26,6 +26,7 @@ from handlers.context import (
     conversation_key,
     platform,
     publish,
+    retire_buttons,
     timezone,
     with_user,
 )
@@ -45,7 +46,7 @@ from models import conversations, demands, engagements
 from models.conversations import ConversationState
 from models.entities import User
 from models.errors import DomainError, NotAllowed, ValidationFailed
-from models.events import Event, ReviewRequested
+from models.events import Event
 
 log = logging.getLogger(__name__)
 
@@ -60,26 +61,6 @@ def demand_id_of(raw: str) -> int:
     if not raw.isdigit() or len(raw) > 12:
         raise NotAllowed("button.forged")
     return int(raw)
-
-
-async def publish_quietly(context: Context, events: Sequence[Event]) -> None:
-    """Tell the parties first, then the reviewers; what is stored stays stored.
-
-    The user's action already succeeded, so a notification that cannot be rendered is
-    logged rather than reported to them as a failure of their action.
-    """
-    ordered = sorted(events, key=lambda event: isinstance(event, ReviewRequested))
-    try:
-        await publish(context, ordered)
-    except DomainError:
-        log.warning("notification of %s failed", ordered, exc_info=True)
-
-
-async def retire_buttons(update: Update) -> None:
-    """The message's question is settled: its buttons must not be pressed again."""
-    query = update.callback_query
-    if query is not None and query.message is not None:
-        await query.edit_message_reply_markup(reply_markup=None)
 
 
 def _reference_arg(context: Context, usage_id: str) -> int:
@@ -248,7 +229,7 @@ async def _file(
     await update.effective_chat.send_message(
         t("engage.filed", reference=data.get("reference", ""), due=due.isoformat())
     )
-    await publish_quietly(context, events)
+    await publish(context, events)
 
 
 # --- delivery, completion, dispute -----------------------------------------------------
@@ -261,28 +242,38 @@ async def delivered_command(update: Update, context: Context, user: User) -> Non
     await _deliver(update, context, user, demand_id)
 
 
+# Passed to _step by name rather than through a literal t(...).
+DYNAMIC_IDS = ("engage.delivered.done", "engage.completed.done")
+
+
 async def _deliver(update: Update, context: Context, user: User, demand_id: int) -> None:
-    events = await engagements.mark_delivered(demand_id, user)
-    await answer(update)
-    await retire_buttons(update)
-    demand = await demands.get(demand_id)
-    assert update.effective_chat
-    await update.effective_chat.send_message(
-        t("engage.delivered.done", reference=demand.reference)
+    await _step(
+        update, context, engagements.mark_delivered, user, demand_id, "engage.delivered.done"
     )
-    await publish_quietly(context, events)
 
 
 async def _complete(update: Update, context: Context, user: User, demand_id: int) -> None:
-    events = await engagements.confirm_completion(demand_id, user)
+    await _step(
+        update, context, engagements.confirm_completion, user, demand_id, "engage.completed.done"
+    )
+
+
+async def _step(
+    update: Update,
+    context: Context,
+    action: Callable[[int, User], Awaitable[list[Event]]],
+    user: User,
+    demand_id: int,
+    done_id: str,
+) -> None:
+    """One press that moves the engagement on: act, retire the buttons, confirm, notify."""
+    events = await action(demand_id, user)
     await answer(update)
     await retire_buttons(update)
     demand = await demands.get(demand_id)
     assert update.effective_chat
-    await update.effective_chat.send_message(
-        t("engage.completed.done", reference=demand.reference)
-    )
-    await publish_quietly(context, events)
+    await update.effective_chat.send_message(t(done_id, reference=demand.reference))
+    await publish(context, events)
 
 
 async def _begin_dispute(update: Update, context: Context, user: User, demand_id: int) -> None:
@@ -334,7 +325,7 @@ async def on_dispute_message(
     await message.reply_text(
         t("engage.dispute.done", reference=conversation.data.get("reference", ""))
     )
-    await publish_quietly(context, events)
+    await publish(context, events)
 
 
 async def _cancel_dispute(update: Update) -> None:
@@ -356,12 +347,10 @@ async def _resolve(
     demand = await demands.get(demand_id)
     await answer(update)
     key = "engage.resolved.completed" if completed else "engage.resolved.reopened"
-    query = update.callback_query
-    if query is not None and query.message is not None:
-        await query.edit_message_reply_markup(reply_markup=None)
+    await retire_buttons(update)
     assert update.effective_chat
     await update.effective_chat.send_message(t(key, reference=demand.reference))
-    await publish_quietly(context, events)
+    await publish(context, events)
 
 
 @with_user

@@ -13,7 +13,15 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from handlers import flows
-from handlers.context import Context, answer, callback_parts, conversation_key, publish, with_user
+from handlers.context import (
+    Context,
+    answer,
+    callback_parts,
+    conversation_key,
+    publish,
+    retire_buttons,
+    with_user,
+)
 from locales.i18n import t
 from models import conversations, engagements
 from models.conversations import ConversationState
@@ -168,12 +176,6 @@ async def on_message(
     await _save_and_ask(update, conversation)
 
 
-async def _retire(update: Update) -> None:
-    query = update.callback_query
-    if query is not None and query.message is not None:
-        await query.edit_message_reply_markup(reply_markup=None)
-
-
 @with_user
 async def on_button(update: Update, context: Context, user: User) -> None:
     """A feedback button: start rating, a score or outcome, Skip, Back, Cancel, Confirm."""
@@ -201,13 +203,13 @@ async def on_button(update: Update, context: Context, user: User) -> None:
         previous = order[max(order.index(step) - 1, 0)]
         conversation.data.pop(previous, None)
         await answer(update)
-        await _retire(update)
+        await retire_buttons(update)
         conversation.state = previous
         await _save_and_ask(update, conversation)
         return
     elif action == "n" and value == "cancel":
         await answer(update)
-        await _retire(update)
+        await retire_buttons(update)
         await conversations.clear(conversation_key(update))
         assert update.effective_chat
         await update.effective_chat.send_message(t("rate.cancelled"))
@@ -216,7 +218,7 @@ async def on_button(update: Update, context: Context, user: User) -> None:
         await answer(update, t("button.outdated"), alert=True)
         return
     await answer(update)
-    await _retire(update)
+    await retire_buttons(update)
     conversation.state = _next_step(conversation.data)
     await _save_and_ask(update, conversation)
 
@@ -236,7 +238,7 @@ async def _submit(
         raise
     await answer(update)
     await conversations.clear(conversation_key(update))
-    await _retire(update)
+    await retire_buttons(update)
     assert update.effective_chat
     await update.effective_chat.send_message(t("rate.thanks", reference=data.get("reference", "")))
     await publish(context, events)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from telegram import Message, Update
+from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from handlers import flows
@@ -22,6 +22,7 @@ from handlers.context import (
     conversation_key,
     platform,
     publish,
+    retire_buttons,
     with_user,
 )
 from locales.i18n import current_locale, t
@@ -56,17 +57,6 @@ async def _edit(update: Update, rendered: views.Rendered) -> None:
     assert query is not None
     text, markup = rendered
     await query.edit_message_text(text, reply_markup=markup)
-
-
-async def _retire_buttons(update: Update, note: str | None = None) -> None:
-    # The question is settled: its buttons must not be pressed again.
-    query = update.callback_query
-    if query is None or query.message is None:
-        return
-    if note and isinstance(query.message, Message) and query.message.text:
-        await query.edit_message_text(f"{query.message.text_html}\n\n{note}", reply_markup=None)
-    else:
-        await query.edit_message_reply_markup(reply_markup=None)
 
 
 # --- browsing ---------------------------------------------------------------------------
@@ -199,7 +189,7 @@ async def _on_intent_button(
     if action not in ("cancel", "back") and not (step == QUOTE and action == "skip"):
         raise NotAllowed("button.forged")
     await answer(update)
-    await _retire_buttons(update)
+    await retire_buttons(update)
     if action == "cancel":
         await conversations.clear(conversation_key(update))
         assert update.effective_chat
@@ -230,7 +220,7 @@ async def _confirm(
         raise
     await answer(update)
     await conversations.clear(conversation_key(update))
-    await _retire_buttons(update)
+    await retire_buttons(update)
     assert update.effective_chat
     await update.effective_chat.send_message(
         t("market.intent.sent", reference=data.get("reference", ""))
@@ -255,7 +245,7 @@ async def _on_decision(update: Update, context: Context, user: User, parts: list
         ) from None
     accepted = parts[1] == "a"
     await answer(update, t("market.offer.accepted" if accepted else "market.offer.declined"))
-    await _retire_buttons(
+    await retire_buttons(
         update, t("market.offer.accepted" if accepted else "market.offer.declined")
     )
     await publish(context, events)

@@ -11,7 +11,15 @@ from typing import Any
 from telegram import InlineKeyboardMarkup, Message, ReplyKeyboardRemove, Update
 
 from handlers import flows
-from handlers.context import Context, answer, callback_parts, conversation_key, platform, publish
+from handlers.context import (
+    Context,
+    answer,
+    callback_parts,
+    conversation_key,
+    platform,
+    publish,
+    retire_buttons,
+)
 from handlers.registration_views import (
     CONFIRM,
     EDIT,
@@ -168,15 +176,15 @@ async def on_callback(
     if action in ("cancel", "back") or step == EDIT or (step == CONFIRM and action != "ok"):
         await answer(update)
     if action == "cancel":
-        await _retire_buttons(update)
+        await retire_buttons(update)
         await _cancel(update)
     elif action == "back":
-        await _retire_buttons(update)
+        await retire_buttons(update)
         await _back(update, context, conversation)
     elif step == CONFIRM:
         await _on_confirm(update, context, user, conversation, action)
     elif step == EDIT and action == "f" and value in {f.value for f in Field}:
-        await _retire_buttons(update)
+        await retire_buttons(update)
         conversation.state = value
         await conversations.save(conversation_key(update), conversation)
         await ask(update, context, conversation)
@@ -186,13 +194,6 @@ async def on_callback(
         await _on_choice(update, context, conversation, Field(step), value)
     else:
         await answer(update, t("button.outdated"), alert=True)
-
-
-async def _retire_buttons(update: Update) -> None:
-    # The question is settled: its buttons must not be pressed again.
-    query = update.callback_query
-    if query is not None and query.message is not None:
-        await query.edit_message_reply_markup(reply_markup=None)
 
 
 async def _on_choice(
@@ -259,7 +260,7 @@ async def _on_confirm(
     update: Update, context: Context, user: User, conversation: ConversationState, action: str
 ) -> None:
     if action == "edit":
-        await _retire_buttons(update)
+        await retire_buttons(update)
         conversation.state = EDIT
         await conversations.save(conversation_key(update), conversation)
         await ask(update, context, conversation)
@@ -269,7 +270,7 @@ async def _on_confirm(
     outcome = await registration.submit(user.id, conversation.data, platform(context))
     await answer(update)
     await conversations.clear(conversation_key(update))
-    await _retire_buttons(update)
+    await retire_buttons(update)
     assert update.effective_chat
     await update.effective_chat.send_message(
         t("registration.submitted", reference=outcome.registration.reference)

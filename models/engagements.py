@@ -19,6 +19,7 @@ from models.demand_entities import Demand, DemandStatus, Engagement, Feedback, O
 from models.entities import AuditLog, Organization, Review, ReviewStatus, Role, User, UserStatus
 from models.errors import AlreadyDecided, InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from models.events import EngagementChanged, Event, ReviewRequested
+from models.money import parse_yuan
 from models.platform import PlatformConfig
 
 CONTRACT_SUBJECT = "contract"
@@ -63,14 +64,9 @@ async def _party(demand_id: int, user: User) -> tuple[Demand, Engagement, str]:
 
 def check_amount(raw: str) -> Decimal:
     """A contract amount in yuan (0 allowed for free services)."""
-    text = raw.strip().replace(",", "").replace("，", "").removesuffix("元") if raw else ""
-    try:
-        amount = Decimal(text)
-    except ArithmeticError:
-        raise ValidationFailed("contract.amount_format") from None
-    if not amount.is_finite() or amount < 0 or amount >= Decimal("1000000000"):
-        raise ValidationFailed("contract.amount_format")
-    return amount.quantize(Decimal("0.01"))
+    return parse_yuan(
+        raw, minimum=Decimal(0), below=Decimal("1000000000"), message_id="contract.amount_format"
+    )
 
 
 def check_signed_on(raw: str, today: date) -> date:
@@ -141,7 +137,8 @@ async def file_contract(
             stage=platform.review.stages_for(CONTRACT_SUBJECT)[0],
             round=(last.round + 1) if last else 1,
         )
-    return [ReviewRequested(review.id), EngagementChanged(demand_id, "contract_filed", user.id)]
+    # The other party hears of the filing before the reviewers get their card.
+    return [EngagementChanged(demand_id, "contract_filed", user.id), ReviewRequested(review.id)]
 
 
 async def conclude_contract_review(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from enum import StrEnum
 
 from tortoise.exceptions import IntegrityError
@@ -30,6 +30,7 @@ from models.events import (
     IntentReceived,
     ReviewDecided,
 )
+from models.money import CENT, parse_yuan
 
 PROPOSAL_MAX = 500
 QUOTE_MAX = Decimal("100000000")
@@ -123,13 +124,7 @@ def check_proposal(raw: str) -> str:
 
 def check_quote(raw: str) -> Decimal:
     """A quote in yuan: a positive amount such as 12000 or 12,000.50."""
-    try:
-        amount = Decimal(raw.strip().replace(",", "").replace("，", "").removesuffix("元"))
-    except (InvalidOperation, AttributeError):
-        raise ValidationFailed("intent.quote_format") from None
-    if not amount.is_finite() or amount <= 0 or amount >= QUOTE_MAX:
-        raise ValidationFailed("intent.quote_format")
-    return amount.quantize(Decimal("0.01"))
+    return parse_yuan(raw, minimum=CENT, below=QUOTE_MAX, message_id="intent.quote_format")
 
 
 async def offer(demand_id: int, user: User, proposal: str, quote: Decimal | None) -> list[Event]:

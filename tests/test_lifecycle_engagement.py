@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from models import complaints, demands, engagements, market, review
+from models import complaints, demands, engagements, market, relay, review
 from models.demand_entities import (
     Complaint,
     ComplaintStatus,
@@ -277,8 +277,8 @@ async def test_take_over_a_relayed_demand(database: str) -> None:
     assert demands.is_owner_side(assistant, demand) and demands.is_owner_side(c.owner, demand)
     for user in (assistant, c.stranger, c.inst):
         with pytest.raises(NotAllowed):
-            await demands.take_over(demand.id, user)
-    taken = await demands.take_over(demand.id, c.owner)
+            await relay.take_over(demand.id, user)
+    taken = await relay.take_over(demand.id, c.owner)
     assert taken.submitted_by_id == c.owner.id
     [row] = await audited(demand, "taken_over")
     assert (row.before, row.after) == (
@@ -286,7 +286,7 @@ async def test_take_over_a_relayed_demand(database: str) -> None:
         {"submitted_by": c.owner.id},
     )
     with pytest.raises(InvalidTransition) as refused:
-        await demands.take_over(demand.id, c.owner)
+        await relay.take_over(demand.id, c.owner)
     assert refused.value.message_id == "demand.already_yours"
     assert not demands.is_owner_side(assistant, taken)
     with pytest.raises(NotAllowed):  # the assistant lost the owner's rights
