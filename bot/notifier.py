@@ -42,7 +42,7 @@ ROLE_COMMANDS: dict[Role, tuple[str, ...]] = {
     Role.ENTERPRISE: ("new", "my", "complaint"),
     Role.ASSISTANT: ("new", "township", "my"),
     Role.INSTITUTION: ("demands", "my"),
-    Role.RESEARCH: ("demands",),
+    Role.RESEARCH: ("demands", "my"),
     Role.REVIEWER: ("pending",),
     Role.PUBLISHER: ("pending",),
     Role.ADMIN: ("pending", "invite", "complaints"),

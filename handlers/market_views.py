@@ -14,7 +14,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from locales.i18n import Raw, t
 from models import lifecycle
 from models.demand_entities import Demand, DemandStatus, Intent
-from models.entities import Organization, Role, User
+from models.entities import PROVIDER_ROLES, Organization, User
 from models.market import Mine, View
 from models.matching import Profile
 from models.phone import mask_phone
@@ -240,7 +240,8 @@ def offer_card(intent: Intent, demand: Demand, profile: Profile) -> Rendered:
         reference=demand.reference,
         title=demand.title,
         institution=org.name,
-        tier=t(f"market.tier.{org.tier.value}") if org.tier else "—",
+        # Research teams have no tier (Shenyang art. 7 tiers institutions only).
+        tier=t(f"market.tier.{org.tier.value}") if org.tier else t("market.tier.research"),
         rating=Raw(rating),
         completed=profile.completed,
         proposal=intent.proposal,
@@ -326,7 +327,7 @@ def demand_view(
                 rows.append([button("market.button.offers", cb("o", demand.id), count=offers)])
         if demand.status in lifecycle.OPEN_STATES:
             rows.append([button("market.button.withdraw", cb("w", demand.id))])
-    elif demand.status is DemandStatus.PUBLISHED and viewer.role is Role.INSTITUTION:
+    elif demand.status is DemandStatus.PUBLISHED and viewer.role in PROVIDER_ROLES:
         rows.append([help_button(demand)])
     return "\n".join(lines), InlineKeyboardMarkup(rows) if rows else None
 
@@ -363,7 +364,7 @@ def my_list(items: list[Mine], total: int, viewer: User) -> Rendered:
     """/my: the user's demands with their status and what to do next."""
     if not items:
         return t("market.my.empty"), None
-    institution = viewer.role is Role.INSTITUTION
+    institution = viewer.role in PROVIDER_ROLES
     lines = [t("market.my.title", shown=len(items), total=total)]
     rows = []
     for item in items:

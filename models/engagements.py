@@ -16,7 +16,16 @@ from tortoise.transactions import in_transaction
 
 from models import audit, demands, lifecycle
 from models.demand_entities import Demand, DemandStatus, Engagement, Feedback, Outcome
-from models.entities import AuditLog, Organization, Review, ReviewStatus, Role, User, UserStatus
+from models.entities import (
+    PROVIDER_ROLES,
+    AuditLog,
+    Organization,
+    Review,
+    ReviewStatus,
+    Role,
+    User,
+    UserStatus,
+)
 from models.errors import AlreadyDecided, InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from models.events import EngagementChanged, Event, ReviewRequested
 from models.money import parse_yuan
@@ -36,10 +45,10 @@ def one_month_after(day: date) -> date:
 
 
 def is_institution_side(user: User, engagement: Engagement) -> bool:
-    """Active representatives of the matched institution."""
+    """Active representatives of the matched institution (or research team)."""
     return (
         user.status is UserStatus.ACTIVE
-        and user.role is Role.INSTITUTION
+        and user.role in PROVIDER_ROLES
         and user.organization_id == engagement.institution_id
     )
 
@@ -171,6 +180,13 @@ async def mark_delivered(demand_id: int, user: User) -> list[Event]:
         raise NotAllowed("engagement.institution_only")
     async with in_transaction():
         await lifecycle.move(demand, DemandStatus.DELIVERED, user.id)
+        # Checked after `move` has locked the demand: a reviewer refusing the filing at this
+        # moment either committed first (the demand is matched again, `move` refused) or
+        # waits for the lock and finds the demand delivered (its refusal is refused).
+        if await Review.exists(
+            subject_type=CONTRACT_SUBJECT, subject_id=engagement.id, status=ReviewStatus.PENDING
+        ):
+            raise NotAllowed("engagement.filing_unacknowledged", reference=demand.reference)
         await Engagement.filter(id=engagement.id).update(delivered_at=datetime.now(UTC))
     return [EngagementChanged(demand_id, "delivered", user.id)]
 
@@ -349,7 +365,7 @@ async def parties(demand_id: int) -> Parties:
         institution_side=list(
             await User.filter(
                 organization_id=engagement.institution_id,
-                role=Role.INSTITUTION,
+                role__in=PROVIDER_ROLES,
                 status=UserStatus.ACTIVE,
                 reachable=True,
             ).order_by("id")

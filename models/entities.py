@@ -29,6 +29,9 @@ class Role(StrEnum):
 # Roles a person may choose when registering; the others come only from invites or config.
 SELF_SERVICE_ROLES = (Role.ENTERPRISE, Role.RESEARCH, Role.INSTITUTION)
 STAFF_ROLES = (Role.REVIEWER, Role.PUBLISHER, Role.ASSISTANT, Role.ADMIN)
+# Who may offer help on a demand and serve it (DESIGN §1): service institutions and
+# university research teams. The data model calls either side "institution".
+PROVIDER_ROLES = frozenset({Role.INSTITUTION, Role.RESEARCH})
 
 
 class UserStatus(StrEnum):

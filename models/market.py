@@ -18,7 +18,16 @@ from tortoise.transactions import in_transaction
 
 from models import audit, demands, lifecycle
 from models.demand_entities import Demand, DemandStatus, Engagement, Intent, IntentStatus
-from models.entities import InstitutionTier, Organization, OrgStatus, Role, User, UserStatus
+from models.entities import (
+    PROVIDER_ROLES,
+    InstitutionTier,
+    Organization,
+    OrgKind,
+    OrgStatus,
+    Role,
+    User,
+    UserStatus,
+)
 from models.errors import AlreadyDecided, InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from models.events import (
     DemandClosed,
@@ -101,13 +110,14 @@ async def _close_offers(demand_id: int, keep: int | None = None) -> tuple[int, .
 
 
 async def serving_institution(user: User) -> Organization:
-    """The institution this user represents, if it may serve now (active, not cultivating)."""
-    if user.status is not UserStatus.ACTIVE or user.role is not Role.INSTITUTION:
+    """The institution or research team this user represents, if it may serve now: active,
+    and for an institution not of the cultivating tier (research teams have no tier)."""
+    if user.status is not UserStatus.ACTIVE or user.role not in PROVIDER_ROLES:
         raise NotAllowed("intent.not_institution")
     org = await Organization.get_or_none(id=user.organization_id)
     if org is None or org.status is not OrgStatus.ACTIVE:
         raise NotAllowed("intent.institution_inactive")
-    if org.tier not in SERVING_TIERS:
+    if org.kind is OrgKind.INSTITUTION and org.tier not in SERVING_TIERS:
         raise NotAllowed("intent.cultivating")
     return org
 
@@ -221,13 +231,12 @@ class View(StrEnum):
 
 
 STAFF_VIEWERS = frozenset({Role.REVIEWER, Role.PUBLISHER, Role.ADMIN})
-BROWSERS = frozenset({Role.INSTITUTION, Role.RESEARCH})
 MY_LIMIT = 20
 
 
 def may_browse(user: User) -> None:
     """Active institutions and research teams browse the published demands."""
-    if user.status is not UserStatus.ACTIVE or user.role not in BROWSERS:
+    if user.status is not UserStatus.ACTIVE or user.role not in PROVIDER_ROLES:
         raise NotAllowed("market.browse_not_allowed")
 
 
@@ -258,15 +267,13 @@ async def view_of(demand_id: int, user: User) -> tuple[Demand, View]:
     if user.role in STAFF_VIEWERS:
         return demand, View.STAFF
     org_id = user.organization_id
-    if user.role is Role.INSTITUTION and org_id is not None:
+    if user.role in PROVIDER_ROLES and org_id is not None:
         if demand.matched_institution_id == org_id:
             return demand, View.MATCHED
         if demand.status is DemandStatus.PUBLISHED or await Intent.exists(
             demand_id=demand_id, institution_id=org_id
         ):
             return demand, View.PUBLIC
-    if user.role is Role.RESEARCH and demand.status is DemandStatus.PUBLISHED:
-        return demand, View.PUBLIC
     raise NotFound("demand.not_found")
 
 
@@ -292,7 +299,7 @@ async def my_demands(user: User) -> tuple[list[Mine], int]:
         query = Demand.filter(owner_id=org_id)
     elif user.role is Role.ASSISTANT:
         query = Demand.filter(submitted_by_id=user.id)
-    elif user.role is Role.INSTITUTION and org_id is not None:
+    elif user.role in PROVIDER_ROLES and org_id is not None:
         query = Demand.filter(
             Q(matched_institution_id=org_id) | Q(intents__institution_id=org_id)
         ).distinct()

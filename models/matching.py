@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from statistics import mean
 
 from models.demand_entities import Demand, DemandStatus, Engagement, Feedback, Intent
-from models.entities import Organization, OrgKind, OrgStatus, Role, User, UserStatus
+from models.entities import PROVIDER_ROLES, Organization, OrgKind, OrgStatus, User, UserStatus
 from models.market import SERVING_TIERS
 
 
@@ -91,10 +91,10 @@ async def recommend(demand: Demand, limit: int) -> list[Organization]:
 
 
 async def representatives(org_ids: list[int]) -> list[User]:
-    """Active, reachable representatives of these institutions."""
+    """Active, reachable representatives of these institutions or research teams."""
     return await User.filter(
         organization_id__in=org_ids,
-        role=Role.INSTITUTION,
+        role__in=PROVIDER_ROLES,
         status=UserStatus.ACTIVE,
         reachable=True,
     )
@@ -104,5 +104,5 @@ async def contacts(org_id: int) -> list[User]:
     """The institution's active representatives, reachable or not: the contacts an owner gets
     once they accept its offer."""
     return await User.filter(
-        organization_id=org_id, role=Role.INSTITUTION, status=UserStatus.ACTIVE
+        organization_id=org_id, role__in=PROVIDER_ROLES, status=UserStatus.ACTIVE
     ).order_by("id")

@@ -113,6 +113,12 @@ async def file_contract(demand: Demand, user: User, signed_on: date = TODAY) -> 
     )
 
 
+async def acknowledge(demand: Demand, reviewer: User) -> None:
+    """A reviewer acknowledges the pending contract filing of the demand."""
+    waiting = await pending_review(demand, engagements.CONTRACT_SUBJECT)
+    await review.decide(waiting.id, reviewer.id, approve=True, reason=None, platform=PLATFORM)
+
+
 async def in_status(c: Cast, status: DemandStatus) -> Demand:
     """A demand brought to `status` through the real domain functions."""
     if status in (S.SUBMITTED, S.REJECTED, S.WITHDRAWN):
@@ -131,6 +137,7 @@ async def in_status(c: Cast, status: DemandStatus) -> Demand:
     else:
         demand = await contracted_demand(c.owner, c.reviewer, c.inst)
         if status is not S.CONTRACTED:
+            await acknowledge(demand, c.reviewer)
             await engagements.mark_delivered(demand.id, c.inst)
         if status is S.DISPUTED:
             await engagements.dispute(demand.id, c.owner, "报告缺少第三批样品")

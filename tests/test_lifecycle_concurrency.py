@@ -25,7 +25,7 @@ from models.demand_entities import (
     IntentStatus,
 )
 from models.entities import AuditLog, Review, ReviewCard, ReviewStatus, Role
-from models.errors import AlreadyDecided, InvalidTransition
+from models.errors import AlreadyDecided, InvalidTransition, NotAllowed
 from models.users import display_name
 from tests.conftest import make_staff
 from tests.demand_support import PLATFORM, TODAY, make_member, published_demand, submitted_demand
@@ -170,6 +170,26 @@ async def test_two_complete_presses(database: str) -> None:
     assert len(wins) == 1 and [type(e) for e in losses] == [InvalidTransition], losses
     assert await status_of(demand) is S.COMPLETED
     assert len(await audited(demand, S.COMPLETED)) == 1
+
+
+async def test_filing_refused_while_the_institution_marks_delivered(database: str) -> None:
+    """Delivery waits for the acknowledgement, so a refusal can never come after it."""
+    c = await cast()
+    for _ in range(ROUNDS):
+        demand = await in_status(c, S.CONTRACTED)
+        engagement = await Engagement.get(demand_id=demand.id)
+        waiting = await Review.get(subject_id=engagement.id, subject_type="contract")
+        wins, losses = await race(
+            review.decide(
+                waiting.id, c.reviewer.id, approve=False, reason="缺少盖章页", platform=PLATFORM
+            ),
+            engagements.mark_delivered(demand.id, c.inst),
+        )
+        assert len(wins) == 1 and len(losses) == 1, losses
+        assert isinstance(losses[0], InvalidTransition | NotAllowed), losses
+        assert await status_of(demand) is S.MATCHED
+        assert not await audited(demand, S.DELIVERED)
+        assert (await Review.get(id=waiting.id)).status is ReviewStatus.REJECTED
 
 
 async def test_two_admins_resolve_a_dispute_at_once(database: str) -> None:

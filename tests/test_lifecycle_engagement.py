@@ -37,6 +37,7 @@ from tests.demand_support import (
 from tests.lifecycle_support import (
     SCORES,
     S,
+    acknowledge,
     audited,
     cast,
     file_contract,
@@ -151,7 +152,13 @@ async def test_mark_delivered(database: str) -> None:
         with pytest.raises(NotAllowed) as refused:
             await engagements.mark_delivered(demand.id, user)
         assert refused.value.message_id == message_id
+    # Not before a reviewer has acknowledged the filing: a refusal would come too late.
+    with pytest.raises(NotAllowed) as refused:
+        await engagements.mark_delivered(demand.id, c.inst)
+    assert refused.value.message_id == "engagement.filing_unacknowledged"
     assert await status_of(demand) is S.CONTRACTED
+    assert not await audited(demand, S.DELIVERED)
+    await acknowledge(demand, c.reviewer)
     await engagements.mark_delivered(demand.id, c.inst)
     assert await status_of(demand) is S.DELIVERED
     assert (await Engagement.get(demand_id=demand.id)).delivered_at is not None
@@ -191,6 +198,7 @@ async def test_dispute(database: str) -> None:
     demand = await in_status(c, S.CONTRACTED)
     with pytest.raises(InvalidTransition):
         await engagements.dispute(demand.id, c.owner, "还没交付就要争议")
+    await acknowledge(demand, c.reviewer)
     await engagements.mark_delivered(demand.id, c.inst)
     with pytest.raises(NotAllowed) as refused:
         await engagements.dispute(demand.id, c.inst, "机构自己争议")

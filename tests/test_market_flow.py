@@ -394,17 +394,30 @@ async def test_browse_pages_and_filters(harness: Harness) -> None:
     assert "只有已通过审核的服务机构" in enterprise.last.text
 
 
-async def test_research_teams_browse_but_only_institutions_offer(harness: Harness) -> None:
-    owner, _ = await _owner(harness)
+async def test_research_teams_offer_help_and_are_matched(harness: Harness) -> None:
+    """DESIGN §1: university research teams browse the demands and express intent too."""
+    owner, zhang = await _owner(harness)
     demand = await _published(harness, owner)
     team = await _person(
         harness, await make_member(601, "钱教授", Role.RESEARCH, "南通大学课题组")
     )
     await team.send("/demands")
     assert demand.reference in team.last.text and "张伟" not in team.last.text
-    answer = await team.press("我能承接第 1 条")
-    assert answer is not None and "只有已审核的服务机构" in answer["text"]
-    assert not await Intent.exists(demand_id=demand.id)
+    await team.press("我能承接第 1 条")
+    await team.send(PROPOSAL)
+    await team.press("跳过")
+    await team.press("确认提交")
+    assert "已提交" in team.last.text
+    card = zhang.last
+    assert "南通大学课题组" in card.text and "高校科研团队" in card.text
+    await zhang.press("✅ 接受", message_id=card.message_id)
+    matched = await Demand.get(id=demand.id)
+    assert matched.status is DemandStatus.MATCHED
+    assert matched.matched_institution_id == (await User.get(id=601)).organization_id
+    assert "张伟" in team.last.text and "+8613800000401" in team.last.text
+    assert "钱教授" in zhang.last.text
+    await team.send("/my")
+    assert demand.reference in team.last.text and "我方意向：已被接受" in team.last.text
 
 
 async def test_intent_flow_survives_a_restart(
