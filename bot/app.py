@@ -18,6 +18,7 @@ from models.db import close_database, open_database
 from models.entities import User
 from models.platform import PlatformConfig
 from models.users import ensure_admins, locale_of
+from scheduler import engine as reminder_engine
 from scheduler import expiry
 
 log = logging.getLogger(__name__)
@@ -49,8 +50,11 @@ def build_application(
         .base_url(settings.bot_api_base_url)
         .base_file_url(settings.bot_file_base_url)
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
-        # Telegram's limits (about 30 messages/s per bot); a 429 is waited out and retried.
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(
+            # All chats together stay under the configured rate (DESIGN §4); a 429 pauses
+            # every request for its retry_after, then the request is tried again.
+            AIORateLimiter(overall_max_rate=platform.reminders.rate_per_second, max_retries=3)
+        )
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .build()
@@ -60,6 +64,7 @@ def build_application(
     application.add_handlers(build_handlers())
     application.add_error_handler(on_error)
     expiry.schedule(application, settings.tz)
+    reminder_engine.schedule(application, platform, settings.tz)
     return application
 
 

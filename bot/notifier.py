@@ -41,11 +41,11 @@ BASE_COMMANDS = ("start", "help", "status", "language", "cancel")
 ROLE_COMMANDS: dict[Role, tuple[str, ...]] = {
     Role.ENTERPRISE: ("new", "my", "complaint"),
     Role.ASSISTANT: ("new", "township", "my"),
-    Role.INSTITUTION: ("demands", "my"),
+    Role.INSTITUTION: ("demands", "my", "report"),
     Role.RESEARCH: ("demands", "my"),
     Role.REVIEWER: ("pending",),
     Role.PUBLISHER: ("pending",),
-    Role.ADMIN: ("pending", "invite", "complaints"),
+    Role.ADMIN: ("pending", "invite", "complaints", "reminders"),
 }
 # Each area of the demand lifecycle renders its own events (bot/notify_*.py).
 AREA_HANDLERS = (notify_demand_submit.HANDLERS, notify_market.HANDLERS, notify_engagement.HANDLERS)

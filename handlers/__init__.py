@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from handlers import admin, common, demand_submit, engagement, market, review
+from handlers import admin, common, demand_submit, engagement, market, reminders, review
 
 # (command, handler, shown in menus) — the menus themselves are set by bot/notifier.py.
 COMMANDS = {
@@ -17,7 +17,7 @@ COMMANDS = {
     "invite": admin.invite,
 }
 # The demand lifecycle (issue #3), one module per area; each brings its commands and buttons.
-AREAS = (demand_submit, market, engagement)
+AREAS = (demand_submit, market, engagement, reminders)
 
 
 def build_handlers() -> list[BaseHandler]:

@@ -7,7 +7,7 @@ from typing import Any
 from tortoise import Tortoise
 from tortoise.migrations.api import migrate as tortoise_migrate
 
-MODEL_MODULES = ["models.entities", "models.demand_entities"]
+MODEL_MODULES = ["models.entities", "models.demand_entities", "models.reminder_entities"]
 
 
 def tortoise_config(database_url: str) -> dict[str, Any]:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from models.reminder_config import ReminderConfig
+
 
 class Label(BaseModel):
     """A configurable choice shown to users in both languages."""
@@ -80,6 +82,7 @@ class PlatformConfig(BaseModel):
     review: ReviewConfig = Field(default_factory=ReviewConfig)
     invites: InviteConfig = Field(default_factory=InviteConfig)
     demands: DemandConfig
+    reminders: ReminderConfig = Field(default_factory=ReminderConfig)
 
     @model_validator(mode="after")
     def _unique_codes(self) -> PlatformConfig:
