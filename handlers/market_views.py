@@ -14,7 +14,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from locales.i18n import Raw, t
 from models import lifecycle
 from models.demand_entities import Demand, DemandStatus, Intent
-from models.entities import PROVIDER_ROLES, Organization, User
+from models.entities import PROVIDER_ROLES, Organization, Role, User
 from models.market import Mine, View
 from models.matching import Profile
 from models.phone import mask_phone
@@ -327,6 +327,11 @@ def demand_view(
                 rows.append([button("market.button.offers", cb("o", demand.id), count=offers)])
         if demand.status in lifecycle.OPEN_STATES:
             rows.append([button("market.button.withdraw", cb("w", demand.id))])
+        # Who registered after the relay never got its "Take it over" (Rugao art. 11(3)).
+        relayed = submitter is not None and submitter.role is Role.ASSISTANT
+        live = demand.status not in lifecycle.FINAL_STATES
+        if relayed and live and viewer.role is Role.ENTERPRISE:
+            rows.append([button("submit.button.take_over", f"dt:{demand.id}")])
     elif demand.status is DemandStatus.PUBLISHED and viewer.role in PROVIDER_ROLES:
         rows.append([help_button(demand)])
     return "\n".join(lines), InlineKeyboardMarkup(rows) if rows else None
