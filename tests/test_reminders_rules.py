@@ -15,8 +15,10 @@ from bot.config import ConfigError, load_platform
 from models import engagements
 from models.demand_entities import Demand, DemandStatus, Engagement
 from models.entities import Review, Role
+from models.reminder_config import ReminderConfig
 from models.reminder_entities import DeliveryState, ReminderDelivery, Report
 from models.reminders import meetings
+from scheduler.operator import preview_lines
 from tests.conftest import ADMIN_ID, Harness
 from tests.demand_support import PLATFORM, TODAY, make_member, submitted_demand
 from tests.lifecycle_support import SCORES, cast, in_status
@@ -279,3 +281,23 @@ def test_impossible_reminder_configuration_names_the_key(
     with pytest.raises(ConfigError) as problem:
         load_platform(path)
     assert named in str(problem.value)
+
+
+async def test_preview_lists_what_would_be_sent_without_sending(harness: Harness) -> None:
+    _, li = await institution(harness, 501, "南通检测中心")
+    clock = Clock().at(date(TODAY.year, 2, 20))
+    lines = await preview_lines(PLATFORM, ZONE, clock.now, 40)
+    annual = [line for line in lines if "annual_report" in line]
+    assert [line.split()[0] for line in annual] == [
+        f"{TODAY.year}-03-01",
+        f"{TODAY.year}-03-24",
+        f"{TODAY.year}-03-30",
+    ]
+    assert all("501:institution" in line and "南通" not in line for line in annual)
+    assert texts(li, "年度报告") == []
+    assert not await ReminderDelivery.exists()
+
+
+def test_the_documented_defaults_are_the_defaults() -> None:
+    # bot/default_platform.toml shows operators the [reminders] values; they must not drift.
+    assert load_platform(None).reminders == ReminderConfig()
