@@ -77,6 +77,42 @@ async def record(dues: Sequence[Due], now: datetime, grace: timedelta) -> list[i
     ]
 
 
+async def settle_stale(
+    dues: Sequence[Due], now: datetime, since: datetime, grace: timedelta
+) -> int:
+    """Rows recorded but never sent that the rules no longer call for (the report came in, the
+    demand was matched, the record was deleted) or that waited past the grace window (a long
+    outage after they were recorded): marked skipped with the reason, and logged."""
+    wanted = {item.key for item in dues}
+    waiting = await ReminderDelivery.filter(
+        Q(state__in=[S.PENDING, S.RETRY]) | Q(state=S.CLAIMED, lease_until__lt=now),
+        due_at__gte=since,
+        due_at__lte=now,
+    )
+    settled = 0
+    for row in waiting:
+        if row.due_at < now - grace:
+            reason = "missed by more than the grace window"
+        elif (row.rule, row.recipient_id, row.occurrence) not in wanted:
+            reason = "no longer due"
+        else:
+            continue
+        # Compare-and-set on the state read: a sender that claimed it meanwhile keeps it.
+        changed = await ReminderDelivery.filter(
+            id=row.id, state=row.state, lease_until=row.lease_until
+        ).update(state=S.SKIPPED, error=reason, lease_until=None)
+        if changed:
+            settled += 1
+            log.warning(
+                "reminder %s/%s to %s skipped: %s",
+                row.rule,
+                row.occurrence,
+                row.recipient_id,
+                reason,
+            )
+    return settled
+
+
 def _claimable(now: datetime) -> Q:
     return (
         Q(state=S.PENDING)

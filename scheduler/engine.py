@@ -55,6 +55,7 @@ class TickReport:
     failed: int = 0
     retried: int = 0
     lost: int = 0  # claimed by another sender meanwhile
+    skipped: int = 0  # recorded earlier, no longer due or past the grace window
 
 
 class ReminderEngine:
@@ -84,9 +85,11 @@ class ReminderEngine:
         if self.config.is_quiet(now.astimezone(self.zone).time()):
             return TickReport(quiet=True)
         grace = timedelta(hours=self.config.grace_hours)
-        due = await reminders.due_between(self.config, self.zone, now - grace - LOOKBACK, now)
+        since = now - grace - LOOKBACK
+        due = await reminders.due_between(self.config, self.zone, since, now)
         ids = await deliveries.record(due, now, grace)
         report = TickReport(due=len(ids))
+        report.skipped = await deliveries.settle_stale(due, now, since, grace)
         token = uuid.uuid4().hex
         lease = timedelta(seconds=self.config.lease_seconds)
         for start in range(0, len(ids), BATCH):

@@ -301,3 +301,27 @@ async def test_preview_lists_what_would_be_sent_without_sending(harness: Harness
 def test_the_documented_defaults_are_the_defaults() -> None:
     # bot/default_platform.toml shows operators the [reminders] values; they must not drift.
     assert load_platform(None).reminders == ReminderConfig()
+
+
+async def test_a_reminder_waiting_for_retry_is_dropped_with_a_reason_once_not_due(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    _, li = await institution(harness, 501, "南通检测中心")
+    clock = Clock().at(date(TODAY.year, 3, 1))
+    bot_engine = engine(harness, clock)
+    await bot_engine.tick()
+    row = await ReminderDelivery.get(rule="annual_report", recipient_id=501)
+    # As if the send had failed: the row waits for its next attempt (lease_until).
+    await ReminderDelivery.filter(id=row.id).update(
+        state=DeliveryState.RETRY, lease_until=clock.now, sent_at=None
+    )
+    await li.send("/report")
+    await li.send_document("年报.pdf", PDF, mime_type="application/pdf")
+    before = len(li.messages)
+    clock.at(date(TODAY.year, 3, 1), hour=10)
+    report = await bot_engine.tick()
+    assert report.sent == 0 and report.skipped == 1
+    assert len(li.messages) == before
+    row = await ReminderDelivery.get(id=row.id)
+    assert (row.state, row.error) == (DeliveryState.SKIPPED, "no longer due")
+    assert "no longer due" in caplog.text
