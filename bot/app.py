@@ -11,10 +11,11 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 
 from bot.config import Settings
 from bot.notifier import TelegramNotifier
+from bot.webhook import RETRY_UPDATES
 from handlers import build_handlers
 from handlers.context import NOTIFIER, PLATFORM, TIMEZONE
 from locales.i18n import t, use_locale
-from models.db import close_database, open_database
+from models.db import close_database, is_outage, open_database
 from models.entities import User
 from models.platform import PlatformConfig
 from models.users import ensure_admins, locale_of
@@ -72,6 +73,12 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log the failure and tell the user their answers are kept (they are: state is stored)."""
     if isinstance(context.error, Forbidden):
         log.info("user blocked the bot: %s", context.error)
+        return
+    if is_outage(context.error) and isinstance(update, Update):
+        # The database is away: in webhook mode the inbox gives the update back for another
+        # try (bot/webhook.py); no apology, since the answer will come.
+        log.warning("update %s hit a database outage: %s", update.update_id, context.error)
+        context.bot_data.setdefault(RETRY_UPDATES, set()).add(update.update_id)
         return
     log.exception("update failed", exc_info=context.error)
     if not isinstance(update, Update) or update.effective_chat is None:

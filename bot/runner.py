@@ -8,13 +8,39 @@ import signal
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from telegram.ext import Application
 
 from bot.app import build_application
 from bot.config import Settings
 from bot.web import BOT_READY
+from bot.webhook import INBOX, SECRET_KEY, InboxProcessor
+from models import inbox
 from models.platform import PlatformConfig
 
 log = logging.getLogger(__name__)
+ALLOWED_UPDATES = ["message", "callback_query"]
+
+
+async def start_webhook(
+    settings: Settings,
+    application: Application,
+    web_app: web.Application,
+) -> InboxProcessor:
+    """Register the webhook (every worker registers the same URL and shared secret) and start
+    taking updates from the inbox."""
+    assert settings.webhook_url is not None
+    configured = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+    secret = await inbox.shared_secret(SECRET_KEY, configured)
+    processor = InboxProcessor(application, secret)
+    web_app[INBOX]["processor"] = processor
+    processor.start()
+    await application.bot.set_webhook(
+        url=str(settings.webhook_url),
+        secret_token=secret,
+        allowed_updates=ALLOWED_UPDATES,
+    )
+    log.info("bot @%s on webhook %s", application.bot.username, settings.webhook_url)
+    return processor
 
 
 async def serve(
@@ -24,7 +50,8 @@ async def serve(
     *,
     before_bot: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
-    """Start the web server, then the bot (long polling); stop both on SIGTERM/SIGINT."""
+    """Start the web server, then the bot (long polling, or the webhook when its URL is set);
+    stop both on SIGTERM/SIGINT, letting the updates in hand finish."""
     runner = web.AppRunner(web_app)
     await runner.setup()
     site = web.TCPSite(runner, settings.http_host, settings.http_port)
@@ -44,11 +71,16 @@ async def serve(
             await application.post_init(application)
             web_app[BOT_READY]["username"] = application.bot.username
             await application.start()
-            assert application.updater is not None
-            await application.updater.start_polling(allowed_updates=["message", "callback_query"])
-            log.info("bot @%s polling", application.bot.username)
-            await stop.wait()
-            await application.updater.stop()
+            if settings.webhook_url is None:
+                assert application.updater is not None
+                await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+                log.info("bot @%s polling", application.bot.username)
+                await stop.wait()
+                await application.updater.stop()
+            else:
+                processor = await start_webhook(settings, application, web_app)
+                await stop.wait()
+                await processor.stop()  # drain what is in hand; the rest stays in the inbox
             await application.stop()
             assert application.post_shutdown is not None
             await application.post_shutdown(application)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 from tortoise import Tortoise
 
+from bot import webhook
 from bot.config import Settings
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -35,4 +36,5 @@ def create_web_app(settings: Settings) -> web.Application:
     app[BOT_READY] = {}
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    webhook.add_routes(app)
     return app

@@ -5,9 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from tortoise import Tortoise
+from tortoise.exceptions import DBConnectionError
 from tortoise.migrations.api import migrate as tortoise_migrate
 
-MODEL_MODULES = ["models.entities", "models.demand_entities", "models.reminder_entities"]
+MODEL_MODULES = [
+    "models.entities",
+    "models.demand_entities",
+    "models.reminder_entities",
+    "models.runtime_entities",
+]
 
 
 def tortoise_config(database_url: str) -> dict[str, Any]:
@@ -64,3 +70,16 @@ async def migrate(database_url: str) -> None:
         await tortoise_migrate(config=tortoise_config(database_url))
     finally:
         await Tortoise.close_connections()
+
+
+def is_outage(error: BaseException | None) -> bool:
+    """Whether an error means the database is unreachable (as opposed to a bug or bad data)."""
+    if error is None:
+        return False
+    if isinstance(error, DBConnectionError | ConnectionError | OSError | TimeoutError):
+        return True
+    # asyncpg reports a lost connection with its own classes (no dependency on it here).
+    names = {cls.__name__ for cls in type(error).__mro__}
+    return bool(
+        names & {"PostgresConnectionError", "ConnectionDoesNotExistError", "InterfaceError"}
+    )
