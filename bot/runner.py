@@ -6,9 +6,10 @@ import asyncio
 import logging
 import signal
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
-from telegram.ext import Application
+from telegram.ext import Application, ContextTypes
 
 from bot.app import build_application
 from bot.config import Settings
@@ -19,6 +20,14 @@ from models.platform import PlatformConfig
 
 log = logging.getLogger(__name__)
 ALLOWED_UPDATES = ["message", "callback_query"]
+INBOX_KEEP = timedelta(days=1)
+
+
+async def forget_done(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Finished updates are kept a day, long enough to recognise any retried delivery."""
+    dropped = await inbox.forget_done(datetime.now(UTC) - INBOX_KEEP)
+    if dropped:
+        log.info("inbox: %d finished update(s) forgotten", dropped)
 
 
 async def start_webhook(
@@ -34,6 +43,8 @@ async def start_webhook(
     processor = InboxProcessor(application, secret)
     web_app[INBOX]["processor"] = processor
     processor.start()
+    if application.job_queue is not None:
+        application.job_queue.run_repeating(forget_done, interval=3600, first=60, name="inbox")
     await application.bot.set_webhook(
         url=str(settings.webhook_url),
         secret_token=secret,

@@ -197,3 +197,15 @@ async def test_the_generated_secret_is_shared_by_every_worker(database: str) -> 
     made = await inbox.shared_secret(SECRET_KEY, None)
     assert len(made) >= 32 and made == await inbox.shared_secret(SECRET_KEY, None)
     assert await inbox.shared_secret(SECRET_KEY, "configured") == "configured"
+
+
+async def test_finished_updates_are_forgotten_after_a_day_and_their_text_at_once(
+    database: str,
+) -> None:
+    now = datetime.now(UTC)
+    await inbox.store(_update(20, 9, "我的手机号 13800000000"))
+    await inbox.claim("a", now, timedelta(minutes=5), limit=1)
+    await inbox.finish(20, "a", now)
+    assert (await InboxUpdate.get(update_id=20)).payload == {}  # no personal data kept
+    assert await inbox.forget_done(now - timedelta(days=1)) == 0
+    assert await inbox.forget_done(now + timedelta(seconds=1)) == 1
