@@ -274,7 +274,8 @@ async def _on_withdraw(update: Update, context: Context, user: User, parts: list
         await answer(update)
         await _edit(update, (t("market.withdraw.done", reference=demand.reference), None))
         await publish(context, events)
-    else:
+    else:  # "wn": keep it. Only the owner side was asked; anyone else has nothing to keep.
+        await demands.acting_owner(demand_id, user)
         await answer(update)
         await _edit(update, (t("market.withdraw.kept"), None))
 
