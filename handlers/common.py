@@ -51,6 +51,9 @@ async def start(update: Update, context: Context, user: User) -> None:
                 role=t(f"role.{user.role}"),
             )
         )
+        # The role's menu again: an admin from INNOBRIDGE_ADMIN_IDS has had none set (a
+        # per-chat menu needs a started chat), and a menu changed by a release reaches them.
+        await notifier(context).refresh_menu(user)
         await deliver_waiting_cards(context, user)
         return
     latest = await _latest_registration(user)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from models.entities import Registration, RegistrationStatus, User, UserStatus
-from tests.conftest import Harness
+from tests.conftest import ADMIN_ID, Harness
 from tests.factories import VALID_CODE, WRONG_CHECK, register_enterprise
 
 
@@ -162,6 +162,17 @@ async def test_language_command_switches_and_asks_again(harness: Harness) -> Non
     assert "Step 2 of 6" in zhang.last.text
     menu = harness.emulator.commands_for(108)
     assert any(c["command"] == "status" and c["description"] == "Account status" for c in menu)
+
+
+async def test_start_sets_the_menu_of_the_role(harness: Harness) -> None:
+    """An admin from INNOBRIDGE_ADMIN_IDS had no per-chat menu (their chat was not started):
+    /start gives them the admin's commands."""
+    admin = harness.person(ADMIN_ID, "周管理")
+    assert "invite" not in [c["command"] for c in harness.emulator.commands_for(ADMIN_ID)]
+    await admin.send("/start")
+    assert "欢迎回来" in admin.last.text
+    menu = [c["command"] for c in harness.emulator.commands_for(ADMIN_ID)]
+    assert {"pending", "invite", "complaints"} <= set(menu)
 
 
 async def test_full_walk_helper(harness: Harness) -> None:

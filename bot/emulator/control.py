@@ -34,6 +34,10 @@ pass ``?token=<bot token>``; with one, it is implied.
     ``html`` (re-rendered from entities with a tag whitelist, safe to insert into a page),
     ``buttons`` (inline rows of ``{"text", "callback_data"?, "url"?}``), ``document``,
     ``photo`` (largest size), ``contact``, ``sticker``, ``location``.
+``GET  /_control/chats/{user_id}/commands``
+    The command menu this user sees (what the bot set with setMyCommands for their chat,
+    their language, all private chats or by default, as Telegram resolves it):
+    ``[{"command", "description"}]``.
 ``GET  /_control/files/{file_id}``
     The bytes of a stored file.
 """
@@ -41,6 +45,7 @@ pass ``?token=<bot token>``; with one, it is implied.
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from aiohttp import BodyPartReader, web
 
@@ -150,17 +155,20 @@ class ControlRoutes:
             raise ControlError(400, "id must be a positive integer")
         if not isinstance(first_name, str) or not first_name.strip():
             raise ControlError(400, "first_name is required")
-        optional = {
-            key: data[key] if isinstance(data.get(key), str) and data[key] else None
-            for key in ("last_name", "username", "phone_number")
-        }
+
+        def optional(key: str) -> str | None:
+            value = data.get(key)
+            return value if isinstance(value, str) and value else None
+
         language = data.get("language_code", "en")
         self.emulator.user(
             user_id,
             first_name=first_name,
+            last_name=optional("last_name"),
+            username=optional("username"),
             language_code=language if isinstance(language, str) and language else None,
+            phone_number=optional("phone_number"),
             token=self.bot(request).token,
-            **optional,
         )
         info = self.emulator.users[user_id]
         return _ok({**info.api(), "phone_number": info.phone_number})
@@ -258,6 +266,11 @@ class ControlRoutes:
             }
         )
 
+    async def commands(self, request: web.Request) -> web.Response:
+        """GET /chats/{user_id}/commands."""
+        bot, user = self.bot(request), self.user(request)
+        return _ok(bot.settings.commands_for(user.id, user.language_code))
+
     async def file(self, request: web.Request) -> web.Response:
         """GET /files/{file_id}."""
         stored = self.emulator.files.get(request.match_info["file_id"])
@@ -265,12 +278,19 @@ class ControlRoutes:
             raise ControlError(404, "unknown file_id")
         headers = {}
         if stored.file_name:
-            headers["Content-Disposition"] = f'attachment; filename="{stored.file_name}"'
+            headers["Content-Disposition"] = _attachment(stored.file_name)
         return web.Response(
             body=stored.data,
             content_type=stored.mime_type or "application/octet-stream",
             headers=headers,
         )
+
+
+def _attachment(file_name: str) -> str:
+    """Content-Disposition for a download (RFC 6266): an ASCII name for old clients, the real
+    one (Chinese, quotes, ...) percent-encoded; a raw non-ASCII header is not HTTP."""
+    plain = "".join(c if " " <= c <= "~" and c not in '"\\' else "_" for c in file_name)
+    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(file_name, safe='')}"
 
 
 @web.middleware
@@ -302,4 +322,5 @@ def add_control_routes(app: web.Application, emulator: BotAPIEmulator, prefix: s
     app.router.add_post(chat + "/contact", guarded(routes.contact))
     app.router.add_post(chat + "/{kind:document|photo}", guarded(routes.upload))
     app.router.add_get(chat + "/messages", guarded(routes.messages))
+    app.router.add_get(chat + "/commands", guarded(routes.commands))
     app.router.add_get(base + "/files/{file_id}", guarded(routes.file))

@@ -128,8 +128,13 @@ class BotAPIEmulator:
         language_code: str | None = "en",
         phone_number: str | None = None,
         token: str | None = None,
+        started: bool = False,
     ) -> EmulatedUser:
-        """The simulated human with this id (created on first call) talking to one bot."""
+        """The simulated human with this id (created on first call) talking to one bot.
+
+        started=True: they opened the bot before (e.g. registered users in seeded data), so the
+        bot may write to them before they send anything; otherwise it gets Telegram's 403.
+        """
         from bot.emulator.client import EmulatedUser
 
         info = self.users.get(user_id)
@@ -140,6 +145,8 @@ class BotAPIEmulator:
                 # the chat exists (so sends get 403, not 400) but is not started yet
                 state.chat(info)
         bot = self.bot(token)
+        if started:
+            bot.chat(info).started = True
         client = self._clients.get((bot.token, user_id))
         if client is None:
             client = self._clients[(bot.token, user_id)] = EmulatedUser(self, bot, info)

@@ -16,8 +16,10 @@ from aiohttp import web
 
 from bot.config import load_platform, load_settings
 from bot.emulator import BotAPIEmulator
+from bot.notifier import commands_for
 from bot.runner import serve
 from bot.web import create_web_app
+from locales.i18n import use_locale
 from models.credit_code import check_character
 from models.db import close_database, migrate, open_database
 from models.entities import (
@@ -58,8 +60,9 @@ PERSONAS: list[dict[str, Any]] = [
         "name": "王审核",
         "role": "reviewer",
         "language_code": "zh-CN",
-        "description_zh": "审核员：在审核卡片上批准或驳回",
-        "description_en": "Reviewer: approves or rejects from the review cards",
+        "description_zh": "审核员：在审核卡片上批准或驳回注册和需求，确认合同备案",
+        "description_en": "Reviewer: approves or rejects registrations and demands, "
+        "acknowledges contract filings",
     },
     {
         "id": ADMIN_ID,
@@ -74,20 +77,19 @@ PERSONAS: list[dict[str, Any]] = [
         "name": "李经理",
         "role": "enterprise",
         "language_code": "zh-CN",
-        "description_zh": "已注册的企业用户：/new 提交需求，接受承接意向，"
-        "备案合同，确认完成并评价",
+        "description_zh": "已注册的企业用户：/new 提交需求，接受承接意向，确认完成并评价",
         "description_en": "Registered enterprise user: /new submits a demand, accepts an offer, "
-        "files the contract, confirms completion and rates",
+        "confirms completion and rates",
     },
     {
         "id": 9201,
         "name": "赵检测",
         "role": "institution",
         "language_code": "zh-CN",
-        "description_zh": "服务机构（检验检测、研发设计）：收到推荐，"
-        "/demands 浏览，表达承接意向，标记交付",
-        "description_en": "Service institution (testing, R&D): gets recommendations, browses "
-        "/demands, offers help, marks delivery",
+        "description_zh": "服务机构（服务全部类别）：收到需求推荐，表达承接意向，"
+        "/contract 备案合同，标记交付",
+        "description_en": "Service institution (serves every category): gets recommendations, "
+        "offers help, files the contract with /contract, marks delivery",
     },
     {
         "id": 9301,
@@ -101,11 +103,18 @@ PERSONAS: list[dict[str, Any]] = [
 ]
 
 
-async def seed(database_url: str) -> None:
+def registered(persona: dict[str, Any]) -> bool:
+    """Seeded with an account: they have used the bot before (only newcomers have not)."""
+    return bool(persona["role"] != "new user")
+
+
+async def seed(database_url: str, categories: list[str]) -> None:
     """Demo data: a reviewer, an enterprise, an institution of the service tier, an assistant.
 
     The admin comes from ADMIN_IDS. Together they can play a demand from submission to
-    feedback (issue #3).
+    feedback (issue #3): the institution serves every category, so whatever a visitor picks
+    is recommended to 赵检测, and everyone seeded is reachable, as people who have talked to
+    the bot before are (build_sandbox starts their chats in the emulator to match).
     """
     await open_database(database_url)
     try:
@@ -117,11 +126,17 @@ async def seed(database_url: str) -> None:
                 "language_code": "zh-CN",
                 "role": Role.REVIEWER,
                 "status": UserStatus.ACTIVE,
+                "reachable": True,
             },
         )
         await User.update_or_create(
             id=ADMIN_ID,
-            defaults={"first_name": "刘管理", "real_name": "刘管理", "language_code": "zh-CN"},
+            defaults={
+                "first_name": "刘管理",
+                "real_name": "刘管理",
+                "language_code": "zh-CN",
+                "reachable": True,
+            },
         )
         org, _ = await Organization.get_or_create(
             credit_code="91320682MA1N00000R",
@@ -143,6 +158,7 @@ async def seed(database_url: str) -> None:
                 "phone": "+8613800138000",
                 "organization_id": org.id,
                 "township": "chengnan",
+                "reachable": True,
             },
         )
         institution, _ = await Organization.get_or_create(
@@ -153,7 +169,7 @@ async def seed(database_url: str) -> None:
                 "township": "chengnan",
                 "status": OrgStatus.ACTIVE,
                 "tier": InstitutionTier.SERVICE,
-                "service_fields": ["testing", "rnd_design", "instruments"],
+                "service_fields": categories,
             },
         )
         await User.update_or_create(
@@ -166,6 +182,7 @@ async def seed(database_url: str) -> None:
                 "status": UserStatus.ACTIVE,
                 "phone": "+8613900139000",
                 "organization_id": institution.id,
+                "reachable": True,
             },
         )
         await User.update_or_create(
@@ -177,6 +194,7 @@ async def seed(database_url: str) -> None:
                 "role": Role.ASSISTANT,
                 "status": UserStatus.ACTIVE,
                 "township": "chengnan",
+                "reachable": True,
             },
         )
     finally:
@@ -189,10 +207,13 @@ def credit_code_for(first17: str) -> str:
 
 
 def add_sandbox_routes(app: web.Application) -> None:
-    """The web chat page, its static files and the persona list."""
+    """The web chat page, the tour (who does what, in order), static files, the persona list."""
 
     async def page(request: web.Request) -> web.FileResponse:
         return web.FileResponse(STATIC / "index.html")
+
+    async def tour(request: web.Request) -> web.FileResponse:
+        return web.FileResponse(STATIC / "tour.html")
 
     async def personas(request: web.Request) -> web.Response:
         return web.json_response(
@@ -203,6 +224,7 @@ def add_sandbox_routes(app: web.Application) -> None:
         )
 
     app.router.add_get("/sandbox", page)
+    app.router.add_get("/sandbox/tour", tour)
     app.router.add_get("/sandbox/personas.json", personas)
     app.router.add_static("/sandbox/static", STATIC)
 
@@ -227,11 +249,26 @@ def build_sandbox(data_dir: Path) -> tuple[Any, Any, web.Application, BotAPIEmul
             first_name=persona["name"],
             language_code=persona["language_code"],
             phone_number=f"+86138{persona['id']:08d}"[:14],
+            started=registered(persona),
         )
+    remember_menus(emulator)
     web_app = create_web_app(settings)
     emulator.attach(web_app, prefix="/emulator")
     add_sandbox_routes(web_app)
     return settings, platform, web_app, emulator
+
+
+def remember_menus(emulator: BotAPIEmulator) -> None:
+    """What Telegram keeps of the seeded personas' past: the command menu of their role that
+    the bot set for their chat when they got it (the seed gives them roles without the bot)."""
+    settings = emulator.bot(TOKEN).settings
+    for persona in filter(registered, PERSONAS):
+        with use_locale("zh_CN"):  # every seeded persona speaks Chinese
+            menu = [
+                {"command": c.command, "description": c.description}
+                for c in commands_for(Role(persona["role"]))
+            ]
+        settings.set_commands(("chat", persona["id"], 0), "", menu)
 
 
 def _fresh_directory(data_dir: Path) -> None:
@@ -246,7 +283,7 @@ async def run_sandbox() -> None:
     _fresh_directory(data_dir)
     settings, platform, web_app, _ = build_sandbox(data_dir)
     await migrate(settings.database_url)
-    await seed(settings.database_url)
+    await seed(settings.database_url, [c.code for c in platform.categories])
     print(
         f"innobridge sandbox: open http://{settings.http_host}:{settings.http_port}/sandbox",
         flush=True,

@@ -12,9 +12,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.async_api import Locator, Page, expect
+from playwright.async_api import Page, expect
 
 from tests.browser.conftest import STEP_MS
+from tests.browser.webchat import WebChat
 from tests.factories import credit_code
 
 pytestmark = pytest.mark.browser
@@ -23,55 +24,13 @@ EMMA, ZHANG, REVIEWER = 1002, 1001, 9001
 REFERENCE = re.compile(r"R\d{4}-\d{6}")
 
 
-class WebChat:
-    """The sandbox page as a person uses it."""
-
-    def __init__(self, page: Page) -> None:
-        self.page = page
-        self.chat = page.get_by_test_id("chat")
-        self.toast = page.get_by_test_id("toast")
-
-    async def be(self, persona: int) -> None:
-        """Pick a persona in the sidebar; their own conversation is shown."""
-        entry = self.page.get_by_test_id(f"persona-{persona}")
-        await entry.click()
-        await expect(entry).to_have_attribute("aria-current", "true")
-
-    async def say(self, text: str) -> None:
-        """Type a message and press Enter; it shows up as ours at once."""
-        box = self.page.get_by_test_id("chat-input")
-        await box.fill(text)
-        await box.press("Enter")
-        await expect(self.messages("user").last).to_contain_text(text, timeout=STEP_MS)
-        await expect(box).to_have_value("")
-
-    async def press(self, label: str, within: Locator | None = None) -> None:
-        """Click the newest inline button with this label (in one message, if given)."""
-        scope = within if within is not None else self.chat
-        await scope.get_by_role("button", name=label, exact=True).last.click()
-
-    async def tap_keyboard(self, label: str) -> None:
-        """Click a button of the reply keyboard under the chat."""
-        keyboard = self.page.get_by_test_id("reply-keyboard")
-        await keyboard.get_by_role("button", name=label).click()
-        await expect(keyboard).to_be_hidden(timeout=STEP_MS)  # the bot takes it away
-
-    async def sees(self, text: str | re.Pattern[str]) -> Locator:
-        """Wait until a bot message with this text is on screen; that message."""
-        message = self.messages("bot").filter(has_text=text).last
-        await expect(message).to_be_visible(timeout=STEP_MS)
-        return message
-
-    def messages(self, sender: str) -> Locator:
-        """Messages in the open conversation from "bot" or "user"."""
-        return self.chat.locator(f'[data-testid="message"][data-from="{sender}"]')
-
-
 async def _approve_as_reviewer(web: WebChat, reference: str) -> None:
     """王审核 opens the bot, finds the card of this application and approves it."""
     await web.be(REVIEWER)
-    await web.say("/start")  # a reviewer's waiting cards arrive when they open the bot
+    await web.say("/start")  # 王审核 has used the bot before: the card came at once
+    await web.sees("欢迎回来")
     card = await web.sees(reference)
+    await expect(web.messages("bot").filter(has_text=reference)).to_have_count(1)
     await expect(card).to_contain_text("注册审核")
     await web.press("✅ 批准", within=card)
     await expect(card).to_contain_text("已由 王审核", timeout=STEP_MS)

@@ -9,7 +9,6 @@
   const MAX_UPLOAD = 50 * 1024 * 1024; // the control route refuses bigger parts
   const STORE_PERSONA = "innobridge.sandbox.persona";
   const STORE_LANG = "innobridge.sandbox.lang";
-  const COMMANDS = ["start", "help", "status", "language", "cancel", "pending"];
   // reply-keyboard buttons asking for something the control routes cannot send
   const UNSUPPORTED_REQUESTS = ["request_location", "request_poll", "request_users", "request_chat", "web_app"];
 
@@ -22,8 +21,7 @@
       ok: "确定", failed: "操作失败：", unsupported: "沙盒中不支持此按钮", tooLarge: "文件不能超过 50 MB",
       emptyFile: "文件为空", empty: "还没有消息，发送 /start 开始对话。", youAre: "当前身份",
       unread: "条未读", noPersonas: "没有可用的身份", loading: "正在加载…", switchLang: "切换语言", langButton: "English",
-      cmd_start: "开始", cmd_help: "帮助", cmd_status: "查看我的状态", cmd_language: "切换机器人语言",
-      cmd_cancel: "取消当前操作", cmd_pending: "待审核列表",
+      noCommands: "机器人没有为此身份设置命令",
     },
     en: {
       title: "innobridge sandbox", intro: "innobridge sandbox — offline: pick a persona and talk to the bot",
@@ -34,8 +32,7 @@
       tooLarge: "Files must be at most 50 MB", emptyFile: "The file is empty",
       empty: "No messages yet. Send /start to begin.", youAre: "You are", unread: "unread",
       noPersonas: "No personas available", loading: "Loading…", switchLang: "Switch language", langButton: "中文",
-      cmd_start: "Start", cmd_help: "Help", cmd_status: "My status", cmd_language: "Change the bot's language",
-      cmd_cancel: "Cancel the current step", cmd_pending: "Pending reviews",
+      noCommands: "The bot set no commands for this persona",
     },
   };
 
@@ -515,13 +512,34 @@
     if (first) first.focus();
   }
 
-  function buildCommandMenu() {
+  // The "/" menu lists what the bot set with setMyCommands for this persona (by role and
+  // language), as Telegram's menu does; asked for on every opening, since a role can change.
+  async function toggleCommandMenu() {
+    if (!$("command-menu").hidden) { closeMenus(); return; }
+    const persona = activePersona();
+    if (!persona) return;
+    let commands;
+    try {
+      await ensureUser(persona);
+      commands = await control(`/chats/${persona.id}/commands`);
+    } catch (err) {
+      showToast(t("failed") + err.message);
+      return;
+    }
+    if (persona !== activePersona()) return; // switched meanwhile: this menu is someone else's
+    renderCommandMenu(Array.isArray(commands) ? commands : []);
+    toggleMenu("command-button", "command-menu");
+  }
+
+  function renderCommandMenu(commands) {
     const menu = $("command-menu");
-    for (const command of COMMANDS) {
+    menu.replaceChildren();
+    if (!commands.length) menu.append(i18nSpan("noCommands", "muted"));
+    for (const { command, description } of commands) {
       const item = el("button", "command-item");
       Object.assign(item, { type: "button" });
       item.setAttribute("role", "menuitem");
-      item.append(el("code", "", `/${command}`), " ", i18nSpan(`cmd_${command}`));
+      item.append(el("code", "", `/${command}`), " ", el("span", "", description || ""));
       item.addEventListener("click", () => {
         $("chat-input").value = `/${command}`;
         closeMenus();
@@ -569,7 +587,7 @@
     $("persona-select").addEventListener("change", (event) => selectPersona(Number(event.target.value)));
     $("lang-toggle").addEventListener("click", () => applyLanguage(state.lang === "zh" ? "en" : "zh"));
     $("attach-button").addEventListener("click", () => toggleMenu("attach-button", "attach-menu"));
-    $("command-button").addEventListener("click", () => toggleMenu("command-button", "command-menu"));
+    $("command-button").addEventListener("click", () => { toggleCommandMenu(); });
     $("attach-menu").addEventListener("click", (event) => {
       const item = event.target.closest("[data-kind]");
       if (!item) return;
@@ -618,7 +636,6 @@
   }
 
   async function start() {
-    buildCommandMenu();
     wireEvents();
     applyLanguage(readStored(STORE_LANG) || "zh");
     const data = await loadPersonas();
