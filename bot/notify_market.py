@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
 from handlers import market_views as views
 from locales.i18n import current_locale, t
 from models import market, matching
@@ -67,6 +69,12 @@ async def on_declined(notifier: TelegramNotifier, event: IntentDeclined) -> None
     await _tell_institutions(notifier, [intent.institution_id], "market.declined", demand)
 
 
+def _file_contract(demand_id: int) -> InlineKeyboardMarkup:
+    """Either side files the signed contract from the match notice (or with /contract)."""
+    label = t("engage.button.contract")
+    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=f"en:c:{demand_id}")]])
+
+
 async def on_matched(notifier: TelegramNotifier, event: DemandMatched) -> None:
     """Contacts both ways; the institutions not chosen are told politely."""
     demand = await Demand.get(id=event.demand_id)
@@ -76,14 +84,21 @@ async def on_matched(notifier: TelegramNotifier, event: DemandMatched) -> None:
     parties = await market.parties(demand)
     for person in await market.owner_side(demand):
         await notifier.tell(
-            person.id, lambda: (views.contacts_for_owner(demand, institution, people), None)
+            person.id,
+            lambda: (
+                views.contacts_for_owner(demand, institution, people),
+                _file_contract(demand.id),
+            ),
         )
     owner = parties.owner
     if owner is not None:
         for person in await matching.representatives([institution.id]):
             await notifier.tell(
                 person.id,
-                lambda: (views.contacts_for_institution(demand, owner, parties.submitter), None),
+                lambda: (
+                    views.contacts_for_institution(demand, owner, parties.submitter),
+                    _file_contract(demand.id),
+                ),
             )
     others = [i.institution_id for i in await market.intents_of(event.closed_intent_ids)]
     await _tell_institutions(notifier, others, "market.closed.chosen_other", demand)

@@ -37,6 +37,7 @@ class Words:
     accept: str
     accepted: str
     no: str
+    contract: str
     acknowledge: str
     acknowledged: str
     delivered: str
@@ -67,6 +68,7 @@ ZH = Words(
     accept="✅ 接受",
     accepted="已接受",
     no="否",
+    contract="📄 备案合同",
     acknowledge="✅ 确认备案",
     acknowledged="已由审核员确认",
     delivered="📦 标记已交付",
@@ -96,6 +98,7 @@ EN = Words(
     accept="✅ Accept",
     accepted="accepted",
     no="No",
+    contract="📄 File the contract",
     acknowledge="✅ Acknowledge",
     acknowledged="acknowledged by a reviewer",
     delivered="📦 Mark delivered",
@@ -190,9 +193,15 @@ async def offer_help(institution: EmulatedUser, ref: str, w: Words, quote: str) 
     await institution.press(w.offer_confirm)
 
 
-async def file_contract(person: EmulatedUser, ref: str, w: Words, *, voucher: str) -> None:
-    """/contract: the signed PDF, 30000 yuan, signed today, the voucher answer, confirm."""
-    await person.send(f"/contract {ref}")
+async def file_contract(
+    person: EmulatedUser, ref: str, w: Words, *, voucher: str, by_button: bool = False
+) -> None:
+    """The match notice's button or /contract: the signed PDF, 30000 yuan, signed today,
+    the voucher answer, confirm."""
+    if by_button:
+        await person.press(w.contract, message_id=with_text(person, ref).message_id)
+    else:
+        await person.send(f"/contract {ref}")
     await person.send_document("contract.pdf", PDF + b"signed", mime_type="application/pdf")
     await person.send("30000")
     await person.send(today().isoformat())

@@ -142,9 +142,10 @@ async def _journey(harness: Harness, w: Words, names: tuple[str, str, str, str, 
     assert inst_name in matched and "+8613800000501" in matched
     (chosen,) = _about(seen, ref, w, inst)
     assert owner_name in chosen and owner_org in chosen and "+8613800000401" in chosen
+    assert owner.last.button_labels() == inst.last.button_labels() == [w.contract]
 
     # 5. The institution files the contract in the chat; the owner and the reviewer see it.
-    await file_contract(inst, ref, w, voucher=w.no)
+    await file_contract(inst, ref, w, voucher=w.no, by_button=True)
     filing = _about(seen, ref, w, inst)
     assert len(filing) == 6  # four questions, the summary, the receipt
     assert "30000.00" in filing[-2] and "contract.pdf" in filing[-2]
