@@ -199,6 +199,14 @@ async def _on_contract_button(
     elif step == Step.EDIT and action == "f" and value in {s.value for s in QUESTIONS}:
         conversation.state = value
     elif step == Step.VOUCHER and action == "v" and value in ("0", "1"):
+        if value == "1":
+            try:
+                await engagements.may_use_voucher(int(str(conversation.data["demand_id"])))
+            except ValidationFailed as problem:
+                assert update.effective_chat
+                await update.effective_chat.send_message(t(problem.message_id, **problem.params))
+                await ask(update, conversation)
+                return
         conversation.data["voucher"] = value == "1"
         missing = first_missing(conversation.data)
         conversation.state = missing.value if missing else Step.CONFIRM.value

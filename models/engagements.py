@@ -19,6 +19,7 @@ from models.demand_entities import Demand, DemandStatus, Engagement, Feedback, O
 from models.entities import (
     PROVIDER_ROLES,
     AuditLog,
+    InstitutionTier,
     Organization,
     Review,
     ReviewStatus,
@@ -101,6 +102,19 @@ def check_contract_file(kind: str, size: int | None) -> None:
         )
 
 
+async def check_voucher(engagement: Engagement) -> None:
+    """Only institutions of the voucher tier may accept innovation vouchers (Shenyang art. 7)."""
+    institution = await Organization.get(id=engagement.institution_id)
+    if institution.tier is not InstitutionTier.VOUCHER:
+        raise ValidationFailed("contract.voucher_tier", institution=institution.name)
+
+
+async def may_use_voucher(demand_id: int) -> None:
+    """Checked when the voucher answer is given, before the summary."""
+    _, engagement = await engagement_of(demand_id)
+    await check_voucher(engagement)
+
+
 async def file_contract(
     demand_id: int,
     user: User,
@@ -117,6 +131,8 @@ async def file_contract(
     demand, engagement, _ = await _party(demand_id, user)
     if len(sha256) != 64:
         raise ValidationFailed("contract.file_kind")
+    if voucher:
+        await check_voucher(engagement)
     async with in_transaction():
         # Only from matched: a disputed demand also moves to contracted, but by an admin.
         await lifecycle.move(

@@ -15,6 +15,7 @@ from models.demand_entities import (
 )
 from models.entities import (
     AuditLog,
+    InstitutionTier,
     Review,
     Role,
     User,
@@ -51,8 +52,8 @@ PROPOSAL = "我们有傅里叶红外光谱仪，三天出报告。"
 class Cast:
     owner: User  # member of the enterprise that owns the demands
     reviewer: User
-    inst: User  # a service-tier institution
-    rival: User  # another one
+    inst: User  # an institution of the voucher tier (it may accept innovation vouchers)
+    rival: User  # another institution, of the service tier
     stranger: User  # member of another enterprise
     admin: User
 
@@ -62,7 +63,9 @@ async def cast() -> Cast:
     return Cast(
         owner=await make_member(101, "王经理", Role.ENTERPRISE, "如皋精密机械有限公司"),
         reviewer=await make_staff(201, Role.REVIEWER, "李审核"),
-        inst=await make_member(301, "张工", Role.INSTITUTION, "南通检测中心"),
+        inst=await make_member(
+            301, "张工", Role.INSTITUTION, "南通检测中心", tier=InstitutionTier.VOUCHER
+        ),
         rival=await make_member(302, "赵工", Role.INSTITUTION, "苏州技术转移中心"),
         stranger=await make_member(401, "陈总", Role.ENTERPRISE, "海安纺织有限公司"),
         admin=await make_staff(ADMIN_ID, Role.ADMIN, "周管理"),

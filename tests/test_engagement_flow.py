@@ -23,7 +23,7 @@ from models.demand_entities import (
     Engagement,
     Feedback,
 )
-from models.entities import AuditLog, Organization, Review, Role, User
+from models.entities import AuditLog, InstitutionTier, Organization, Review, Role, User
 from models.events import Event
 from tests.conftest import ADMIN_ID, TOKEN, Harness, make_staff, start_bot, stop_bot
 from tests.demand_support import PLATFORM, make_member, matched_demand
@@ -71,6 +71,7 @@ async def cast(harness: Harness, lang: str = "zh-CN") -> Cast:
         Role.INSTITUTION,
         "如皋检测中心",
         service_fields=["testing"],
+        tier=InstitutionTier.VOUCHER,
         language_code=lang,
     )
     chats = [

@@ -138,6 +138,28 @@ async def test_contract_filed_again_after_refusal(database: str) -> None:
     assert await status_of(demand) is S.CONTRACTED
 
 
+async def test_only_voucher_tier_institutions_accept_vouchers(database: str) -> None:
+    """Shenyang art. 7: a service-tier institution files its contract without a voucher."""
+    c = await cast()
+    demand = await published_demand(c.owner, c.reviewer)
+    await market.accept((await offer(demand, c.rival)).id, c.owner)
+    with pytest.raises(ValidationFailed) as refused:
+        await file_contract(demand, c.rival)
+    assert refused.value.message_id == "contract.voucher_tier"
+    assert await status_of(demand) is S.MATCHED
+    await engagements.file_contract(
+        demand.id,
+        c.rival,
+        file_id="contract-file",
+        sha256="a" * 64,
+        amount=Decimal("30000"),
+        signed_on=TODAY,
+        voucher=False,
+        platform=PLATFORM,
+    )
+    assert await status_of(demand) is S.CONTRACTED
+
+
 async def test_mark_delivered(database: str) -> None:
     c = await cast()
     demand = await in_status(c, S.MATCHED)

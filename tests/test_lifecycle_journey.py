@@ -16,7 +16,7 @@ from aiohttp.test_utils import TestServer
 
 from bot.emulator import BotAPIEmulator, EmulatedUser
 from models.demand_entities import Demand, DemandStatus, Engagement, Feedback
-from models.entities import AuditLog, Organization, Role, User
+from models.entities import AuditLog, InstitutionTier, Organization, Role, User
 from tests.conftest import TOKEN, Harness, make_staff
 from tests.demand_support import make_assistant, make_member
 from tests.factories import VALID_CODE, credit_code, register_enterprise
@@ -225,7 +225,12 @@ async def _relay_cast(harness: Harness) -> tuple[EmulatedUser, EmulatedUser, Emu
     reviewer = await _started(harness, await make_staff(301, Role.REVIEWER, "王审核"), "zh-CN")
     assistant = await _started(harness, await make_assistant(701, "孙助理"), "zh-CN")
     inst_user = await make_member(
-        501, "李检测", Role.INSTITUTION, "南通检测中心", service_fields=["testing"]
+        501,
+        "李检测",
+        Role.INSTITUTION,
+        "南通检测中心",
+        service_fields=["testing"],
+        tier=InstitutionTier.VOUCHER,  # the contract uses an innovation voucher
     )
     return reviewer, assistant, await _started(harness, inst_user, "zh-CN")
 
