@@ -97,10 +97,10 @@ async def settle_stale(
             reason = "no longer due"
         else:
             continue
-        # Compare-and-set on the state read: a sender that claimed it meanwhile keeps it.
-        changed = await ReminderDelivery.filter(
-            id=row.id, state=row.state, lease_until=row.lease_until
-        ).update(state=S.SKIPPED, error=reason, lease_until=None)
+        # Compare-and-set: a sender that claimed it meanwhile (a valid lease) keeps it.
+        changed = await ReminderDelivery.filter(_claimable(now), id=row.id).update(
+            state=S.SKIPPED, error=reason, lease_until=None
+        )
         if changed:
             settled += 1
             log.warning(

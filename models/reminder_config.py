@@ -141,7 +141,10 @@ class ReminderConfig(BaseModel):
     tick_seconds: int = Field(default=60, ge=5, le=3600)
     # Missed occurrences younger than this are still sent after downtime; older are skipped.
     grace_hours: int = Field(default=36, ge=1, le=24 * 14)
-    lease_seconds: int = Field(default=300, ge=30, le=3600)
+    # A claim holds this long, renewed just before each message. Keep it well above the
+    # longest wait of one send (a 429's retry_after, waited up to three times by the rate
+    # limiter): a lease that runs out during a send lets another sender send the row too.
+    lease_seconds: int = Field(default=300, ge=5, le=3600)
     quiet_start: time = time(21, 0)
     quiet_end: time = time(8, 0)
     # Messages per second to all chats together (Telegram allows about 30).

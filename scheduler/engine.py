@@ -148,6 +148,7 @@ class ReminderEngine:
         try:
             await self.bot.send_message(user.id, text, reply_markup=markup)
         except Forbidden as error:
+            user.reachable = False  # the chat's other reminders in this tick go unsent too
             await mark_unreachable(user.id)
             await deliveries.mark_final(row, token, DeliveryState.UNREACHABLE, str(error))
             report.failed += 1

@@ -18,8 +18,11 @@ class TokenBucket:
         self.updated = time.monotonic()
 
     def _refill(self, now: float) -> None:
-        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
-        self.updated = now
+        # `now` may be read just before the bucket was made: never refill by a negative
+        # time, or a full bucket of one token refuses its very first message.
+        if now > self.updated:
+            self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
+            self.updated = now
 
     def wait_time(self, now: float) -> float:
         """Seconds until one token is available (0 if one is)."""

@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from aiohttp import FormData
 from aiohttp.test_utils import TestClient
 
 from bot.emulator import BotAPIEmulator
+from bot.emulator.errors import ApiError
+from bot.emulator.limits import RateLimiter
 from tests.emulator.conftest import BOT_ID, TOKEN, ApiCall
 
 ALICE = 501
@@ -313,6 +316,16 @@ async def test_rate_limit_per_chat(emulator: BotAPIEmulator, api: ApiCall) -> No
         "parameters": {"retry_after": 1},
     }
     assert len(emulator.messages(ALICE)) == 5
+
+
+def test_a_chat_allowed_one_message_at_a_time_gets_its_first() -> None:
+    # A new chat's bucket starts full even with a burst of one (it used to refill by a
+    # negative time and refuse the first message).
+    limiter = RateLimiter(enabled=True, global_rate=30, chat_rate=1, chat_burst=1)
+    for chat in range(1, 21):
+        limiter.check(chat)
+    with pytest.raises(ApiError):
+        limiter.check(1)
 
 
 async def test_commands(emulator: BotAPIEmulator, api: ApiCall) -> None:
