@@ -7,10 +7,11 @@ import logging
 from telegram import Update
 from telegram.constants import ParseMode
 from telegram.error import Forbidden
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 
 from bot.config import Settings
 from bot.notifier import TelegramNotifier
+from bot.retrying import RetryingRateLimiter
 from bot.webhook import RETRY_UPDATES
 from handlers import build_handlers
 from handlers.context import NOTIFIER, PLATFORM, TIMEZONE
@@ -53,8 +54,8 @@ def build_application(
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
         .rate_limiter(
             # All chats together stay under the configured rate (DESIGN §4); a 429 pauses
-            # every request for its retry_after, then the request is tried again.
-            AIORateLimiter(overall_max_rate=platform.reminders.rate_per_second, max_retries=3)
+            # every request for its retry_after; network failures are retried with backoff.
+            RetryingRateLimiter(overall_max_rate=platform.reminders.rate_per_second)
         )
         .post_init(post_init)
         .post_shutdown(post_shutdown)

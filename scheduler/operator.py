@@ -11,9 +11,10 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from telegram.ext import AIORateLimiter, ExtBot
+from telegram.ext import ExtBot
 
 from bot.config import Settings
+from bot.retrying import RetryingRateLimiter
 from models.db import close_database, open_database
 from models.entities import User
 from models.platform import PlatformConfig
@@ -69,9 +70,7 @@ async def send_due(settings: Settings, platform: PlatformConfig) -> TickReport:
         settings.bot_token.get_secret_value(),
         base_url=settings.bot_api_base_url,
         base_file_url=settings.bot_file_base_url,
-        rate_limiter=AIORateLimiter(
-            overall_max_rate=platform.reminders.rate_per_second, max_retries=3
-        ),
+        rate_limiter=RetryingRateLimiter(overall_max_rate=platform.reminders.rate_per_second),
     )
     await open_database(settings.database_url)
     try:

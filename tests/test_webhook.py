@@ -18,7 +18,7 @@ from telegram.ext import Application
 from bot.config import Settings
 from bot.emulator.emulator import BotAPIEmulator
 from bot.runner import start_webhook
-from bot.web import create_web_app
+from bot.web import BOT_READY, create_web_app
 from bot.webhook import INBOX, SECRET_HEADER, SECRET_KEY, WEBHOOK_PATH, InboxProcessor
 from models import inbox
 from models.runtime_entities import InboxState, InboxUpdate
@@ -53,6 +53,7 @@ async def _worker(
         webhook_secret=SECRET,
     )
     web_app = create_web_app(settings)
+    web_app[BOT_READY]["username"] = application.bot.username  # as the runner does
     server = TestServer(web_app)
     await server.start_server()
     await application.start()

@@ -9,6 +9,7 @@ from aiohttp import web
 
 from bot.emulator import methods_bot, methods_files, methods_messages, methods_settings
 from bot.emulator.errors import ApiError
+from bot.emulator.faults import suffer
 from bot.emulator.params import Params, for_log, read_params
 from bot.emulator.registry import METHODS, Call
 
@@ -59,6 +60,11 @@ class ApiRoutes:
         handler = METHODS.get(method.lower())
         if handler is None:
             return self.fail(request, token, method, _NOT_FOUND)
+        fault = self.emulator.faults.take(method)
+        if fault is not None:  # injected by a test: not an error of the bot's making
+            answer = await suffer(fault, request)
+            if answer is not None:
+                return answer
         polling = method.lower() == "getupdates"
         if not polling:
             bot.in_flight += 1

@@ -13,6 +13,7 @@ from aiohttp import web
 
 from bot.emulator.api import add_api_routes
 from bot.emulator.control import add_control_routes
+from bot.emulator.faults import Fault, Faults
 from bot.emulator.files import FileStore
 from bot.emulator.limits import RateLimiter
 from bot.emulator.messages import ChatMessage
@@ -51,6 +52,7 @@ class BotAPIEmulator:
         self.files = FileStore()
         self.request_log: list[tuple[str, str, dict[str, Any]]] = []
         self.error_log: list[tuple[str, str, str]] = []
+        self.faults = Faults()
         self._clients: dict[tuple[str, int], EmulatedUser] = {}
         self._versions = itertools.count(1)
         self._background: set[asyncio.Task[None]] = set()
@@ -166,6 +168,20 @@ class BotAPIEmulator:
     def errors(self) -> list[tuple[str, str, str]]:
         """Every Bot API call answered with ok=false: (token, method, description)."""
         return list(self.error_log)
+
+    def inject(
+        self,
+        kind: str,
+        *,
+        method: str | None = None,
+        times: int = 1,
+        retry_after: int = 1,
+        hang_seconds: float = 30.0,
+    ) -> None:
+        """Make the next `times` calls of `method` (default: any but getUpdates) fail before
+        they take effect: "429", "500", "502", "drop" (no answer), "hang" (then drop), or
+        "slow" (`hang_seconds` late, then as usual)."""
+        self.faults.add(Fault(kind, method, times, retry_after, hang_seconds))
 
     def block(self, user_id: int, token: str | None = None) -> None:
         """The user blocks the bot."""
