@@ -7,7 +7,7 @@ import logging
 from telegram import Update
 from telegram.constants import ParseMode
 from telegram.error import Forbidden
-from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults, TypeHandler
 
 from bot.config import Settings
 from bot.notifier import TelegramNotifier
@@ -16,6 +16,7 @@ from bot.webhook import RETRY_UPDATES
 from handlers import build_handlers
 from handlers.context import NOTIFIER, PLATFORM, TIMEZONE
 from locales.i18n import t, use_locale
+from models.conversations import CURRENT_UPDATE
 from models.db import close_database, is_outage, open_database
 from models.entities import User
 from models.platform import PlatformConfig
@@ -63,11 +64,18 @@ def build_application(
     )
     application.bot_data[PLATFORM] = platform
     application.bot_data[TIMEZONE] = settings.timezone
+    # Group -1 runs first for every update: it names the update for conversations.save.
+    application.add_handler(TypeHandler(Update, mark_update), group=-1)
     application.add_handlers(build_handlers())
     application.add_error_handler(on_error)
     expiry.schedule(application, settings.tz)
     reminder_engine.schedule(application, platform, settings.tz)
     return application
+
+
+async def mark_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Let the conversation store know which update it is writing for."""
+    CURRENT_UPDATE.set(update.update_id)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -165,7 +165,10 @@ async def on_message(update: Update, context: Context, user: User) -> None:
     assert update.effective_chat
     stored = await conversations.load(conversation_key(update))
     flow = flows.find(stored.flow) if stored is not None else None
-    if stored is not None and flow is not None:
+    if stored is not None and flow is not None and stored.already_applied(update.update_id):
+        # Processed before a crash, answer kept: ask the current step again, take nothing.
+        await flow.resume(update, context, user, stored)
+    elif stored is not None and flow is not None:
         await flow.on_message(update, context, user, stored)
     else:
         await update.effective_chat.send_message(t("message.no_flow"))

@@ -9,12 +9,19 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
 from tortoise.transactions import in_transaction
 
 from models.entities import Conversation
+
+# The Telegram update being processed (set by the handlers' first group). `save` stamps it
+# on the conversation, so an update processed again after a crash (webhook inbox, lease run
+# out) is recognised as already applied instead of being taken as the next answer.
+CURRENT_UPDATE: ContextVar[int | None] = ContextVar("current_update", default=None)
+APPLIED = "_update"
 
 
 @dataclass
@@ -25,6 +32,10 @@ class ConversationState:
     state: str
     version: int
     data: dict[str, Any] = field(default_factory=dict)
+
+    def already_applied(self, update_id: int) -> bool:
+        """Whether this update's answer is already in the stored state."""
+        return self.data.get(APPLIED) == update_id
 
 
 def conversation_key(chat_id: int, user_id: int) -> str:
@@ -41,7 +52,10 @@ async def load(key: str) -> ConversationState | None:
 
 
 async def save(key: str, conversation: ConversationState) -> None:
-    """Store the conversation (insert or replace)."""
+    """Store the conversation (insert or replace), stamped with the update that moved it."""
+    current = CURRENT_UPDATE.get()
+    if current is not None:
+        conversation.data[APPLIED] = current
     await Conversation.update_or_create(
         key=key,
         defaults={
