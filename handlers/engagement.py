@@ -8,7 +8,6 @@ changes nothing and says why.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
@@ -18,7 +17,7 @@ from zoneinfo import ZoneInfo
 from telegram import Message, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
-from handlers import complaints_chat, feedback, flows
+from handlers import complaints_chat, feedback, flows, uploads
 from handlers.context import (
     Context,
     answer,
@@ -148,22 +147,14 @@ async def on_contract_message(
 
 async def _contract_file(context: Context, message: Message) -> dict[str, str]:
     """Check the upload, download it through the Bot API and fingerprint it (SHA-256)."""
-    if message.document is not None:
-        kind = message.document.mime_type or "document"
-        file_id, size = message.document.file_id, message.document.file_size
-        name = message.document.file_name or ""
-    elif message.photo:
-        largest = message.photo[-1]
-        kind, file_id, size, name = "photo", largest.file_id, largest.file_size, ""
-    else:
-        raise ValidationFailed("contract.file_kind")
-    engagements.check_contract_file(kind, size)
-    content = await (await context.bot.get_file(file_id)).download_as_bytearray()
+    upload = await uploads.fingerprinted(
+        context, message, engagements.check_contract_file, "contract.file_kind"
+    )
     return {
-        "file_id": file_id,
-        "file_name": name,
-        "kind": kind,
-        "sha256": hashlib.sha256(content).hexdigest(),
+        "file_id": upload.file_id,
+        "file_name": upload.file_name,
+        "kind": upload.kind,
+        "sha256": upload.sha256,
     }
 
 

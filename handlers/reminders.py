@@ -6,14 +6,13 @@ invited, for a date that is no meeting, or after the meeting changes nothing and
 
 from __future__ import annotations
 
-import hashlib
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from telegram import Message, Update
+from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
-from handlers import flows
+from handlers import flows, uploads
 from handlers.context import (
     Context,
     answer,
@@ -75,7 +74,9 @@ async def on_report_message(
     assert message is not None
     data = conversation.data
     try:
-        file_id, name, sha256 = await _report_file(context, message)
+        upload = await uploads.fingerprinted(
+            context, message, reports.check_report_file, "report.file_kind"
+        )
     except ValidationFailed as problem:
         await message.reply_text(t(problem.message_id, **problem.params))
         return
@@ -86,9 +87,9 @@ async def on_report_message(
         kind,
         today=today(context),
         demand_id=demand_id,
-        file_id=file_id,
-        file_name=name,
-        sha256=sha256,
+        file_id=upload.file_id,
+        file_name=upload.file_name,
+        sha256=upload.sha256,
     )
     await conversations.clear(conversation_key(update))
     await message.reply_text(
@@ -111,21 +112,6 @@ async def _resume_report(
     else:
         text = t("report.ask_annual", year=data.get("year", ""))
     await update.effective_chat.send_message(text)
-
-
-async def _report_file(context: Context, message: Message) -> tuple[str, str, str]:
-    if message.document is not None:
-        kind = message.document.mime_type or "document"
-        file_id, size = message.document.file_id, message.document.file_size
-        name = message.document.file_name or ""
-    elif message.photo:
-        largest = message.photo[-1]
-        kind, file_id, size, name = "photo", largest.file_id, largest.file_size, ""
-    else:
-        raise ValidationFailed("report.file_kind")
-    reports.check_report_file(kind, size)
-    content = await (await context.bot.get_file(file_id)).download_as_bytearray()
-    return file_id, name, hashlib.sha256(content).hexdigest()
 
 
 # --- buttons ---------------------------------------------------------------------------

@@ -107,14 +107,19 @@ def parse_date(raw: Any, today: date) -> str:
     return day.isoformat()
 
 
+def check_file_size(size: int | None) -> None:
+    """A file the bot can download: Bot API getFile serves at most 20 MB (and a size we know)."""
+    if size is None or size > ATTACHMENT_BYTES_MAX:
+        raise ValidationFailed("demand.attachment_size", max_mb=ATTACHMENT_BYTES_MAX // 2**20)
+
+
 def check_attachment(kind: str, size: int | None, existing: list[dict[str, Any]]) -> None:
     """A file may join the demand: a document or photo, at most 20 MB, at most five."""
     if kind not in ATTACHMENT_KINDS:
         raise ValidationFailed("demand.attachment_kind")
     if len(existing) >= ATTACHMENTS_MAX:
         raise ValidationFailed("demand.attachments_full", max=ATTACHMENTS_MAX)
-    if size is None or size > ATTACHMENT_BYTES_MAX:
-        raise ValidationFailed("demand.attachment_size", max_mb=ATTACHMENT_BYTES_MAX // 2**20)
+    check_file_size(size)
 
 
 def check_answer(field: Field, raw: Any, platform: PlatformConfig, today: date) -> Any:

@@ -96,10 +96,7 @@ def check_contract_file(kind: str, size: int | None) -> None:
     """A contract is a PDF or an image a bot can download (at most 20 MB)."""
     if kind not in CONTRACT_KINDS:
         raise ValidationFailed("contract.file_kind")
-    if size is None or size > demands.ATTACHMENT_BYTES_MAX:
-        raise ValidationFailed(
-            "demand.attachment_size", max_mb=demands.ATTACHMENT_BYTES_MAX // 2**20
-        )
+    demands.check_file_size(size)
 
 
 async def check_voucher(engagement: Engagement) -> None:

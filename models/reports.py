@@ -73,10 +73,7 @@ def check_report_file(kind: str, size: int | None) -> None:
     """A report is a PDF, a Word document or an image a bot can download (at most 20 MB)."""
     if kind not in REPORT_KINDS:
         raise ValidationFailed("report.file_kind")
-    if size is None or size > demands.ATTACHMENT_BYTES_MAX:
-        raise ValidationFailed(
-            "demand.attachment_size", max_mb=demands.ATTACHMENT_BYTES_MAX // 2**20
-        )
+    demands.check_file_size(size)
 
 
 async def submit(

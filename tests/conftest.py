@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -172,6 +173,13 @@ async def harness(
     await stop_bot(harness.application)
     # Whatever a test did, the bot never made a call the Bot API refuses.
     assert emulator.errors() == []
+
+
+def free_port() -> int:
+    """A local TCP port nobody listens on (for a bot process's own web server)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 async def make_staff(user_id: int, role: Role, name: str) -> User:

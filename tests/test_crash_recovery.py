@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,7 +22,7 @@ from bot.emulator.emulator import BotAPIEmulator
 from bot.emulator.user_actions import send_text
 from models.entities import Registration
 from models.runtime_entities import InboxState, InboxUpdate
-from tests.conftest import TOKEN, Harness
+from tests.conftest import TOKEN, Harness, free_port
 
 SECRET = "crash-test-secret"
 
@@ -51,12 +50,6 @@ async def test_an_update_processed_again_is_not_taken_as_the_next_answer(
     assert not any("phone" in m.text.lower() and "valid" in m.text.lower() for m in emma.messages)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 async def _run(env: dict[str, str], cwd: Path) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
         sys.executable,
@@ -82,7 +75,7 @@ async def test_kill_9_in_the_middle_of_registration_loses_no_answer(
     database: str, emulator_server: tuple[BotAPIEmulator, TestServer], tmp_path: Path
 ) -> None:
     emulator, api = emulator_server
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "INNOBRIDGE_BOT_TOKEN": TOKEN,

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import sys
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from aiohttp.test_utils import TestServer
 from bot.emulator.emulator import BotAPIEmulator
 from bot.emulator.user_actions import send_text
 from models.reminder_entities import DeliveryState, ReminderDelivery
-from tests.conftest import TOKEN, Harness
+from tests.conftest import TOKEN, Harness, free_port
 from tests.demand_support import TODAY
 from tests.reminder_support import Clock, engine, institution
 
@@ -55,12 +54,6 @@ async def test_a_reminder_fan_out_survives_server_errors(harness: Harness) -> No
     assert await ReminderDelivery.filter(state=DeliveryState.SENT).count() == 3
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 async def test_sigterm_lets_the_update_in_hand_finish(
     emulator_server: tuple[BotAPIEmulator, TestServer], tmp_path: Path
 ) -> None:
@@ -70,7 +63,7 @@ async def test_sigterm_lets_the_update_in_hand_finish(
         "INNOBRIDGE_BOT_TOKEN": TOKEN,
         "INNOBRIDGE_TELEGRAM_API_URL": str(api.make_url("")),
         "INNOBRIDGE_DATABASE_URL": f"sqlite://{tmp_path / 'bot.sqlite3'}",
-        "INNOBRIDGE_HTTP_PORT": str(_free_port()),
+        "INNOBRIDGE_HTTP_PORT": str(free_port()),
     }
     env.pop("INNOBRIDGE_WEBHOOK_URL", None)
     process = await asyncio.create_subprocess_exec(

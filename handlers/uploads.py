@@ -1,0 +1,42 @@
+"""A file a person sent for a record (contract, report): checked, downloaded, fingerprinted."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from telegram import Message
+
+from handlers.context import Context
+from models.errors import ValidationFailed
+
+
+@dataclass(frozen=True)
+class Upload:
+    file_id: str
+    file_name: str
+    kind: str  # the document's MIME type, or "photo"
+    sha256: str
+
+
+async def fingerprinted(
+    context: Context,
+    message: Message,
+    check: Callable[[str, int | None], None],
+    kind_message_id: str,
+) -> Upload:
+    """The document or largest photo of the message, accepted by `check(kind, size)`, then
+    downloaded through the Bot API so that its SHA-256 can be stored with the record."""
+    if message.document is not None:
+        kind = message.document.mime_type or "document"
+        file_id, size = message.document.file_id, message.document.file_size
+        name = message.document.file_name or ""
+    elif message.photo:
+        largest = message.photo[-1]
+        kind, file_id, size, name = "photo", largest.file_id, largest.file_size, ""
+    else:
+        raise ValidationFailed(kind_message_id)
+    check(kind, size)
+    content = await (await context.bot.get_file(file_id)).download_as_bytearray()
+    return Upload(file_id, name, kind, hashlib.sha256(content).hexdigest())
