@@ -24,9 +24,9 @@ from handlers.context import (
 )
 from handlers.engagement import demand_id_of, today
 from locales.i18n import t
-from models import conversations, deliveries, demands, reports
+from models import conversations, deliveries, demands, permissions, reports
 from models.conversations import ConversationState
-from models.entities import Role, User, UserStatus
+from models.entities import User
 from models.errors import NotAllowed, ValidationFailed
 from models.reminder_entities import ReportKind
 from models.users import display_name
@@ -151,8 +151,7 @@ def _meeting_day(raw: str) -> date:
 @with_user
 async def reminders_command(update: Update, context: Context, user: User) -> None:
     """/reminders: admins see how many deliveries stand where, and the latest ones."""
-    if user.role is not Role.ADMIN or user.status is not UserStatus.ACTIVE:
-        raise NotAllowed("reminders.admin_only")
+    permissions.require("reminders.log", user)
     counts = await deliveries.counts()
     lines = [t("reminders.title", **counts)]
     latest = await deliveries.recent()

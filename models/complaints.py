@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 
 from tortoise.transactions import in_transaction
 
-from models import audit
+from models import audit, permissions
 from models.demand_entities import Complaint, ComplaintStatus, Demand, Intent
-from models.entities import Organization, OrgKind, Role, User, UserStatus
-from models.errors import AlreadyDecided, NotAllowed, NotFound, ValidationFailed
+from models.entities import Organization, OrgKind, User, UserStatus
+from models.errors import AlreadyDecided, NotFound, ValidationFailed
 from models.events import ComplaintFiled, Event
 
 TEXT_MIN = 10
@@ -48,9 +48,8 @@ def check_text(raw: str) -> str:
 
 async def file(user: User, institution_id: int, text: str) -> tuple[Complaint, list[Event]]:
     """File a complaint about an institution the user dealt with."""
-    allowed = {org.id for org in await institutions_dealt_with(user)}
-    if institution_id not in allowed:
-        raise NotAllowed("complaint.not_dealt_with")
+    dealt_with = {org.id for org in await institutions_dealt_with(user)}
+    permissions.require("complaint.file", user, related=institution_id in dealt_with)
     body = check_text(text)
     async with in_transaction():
         complaint = await Complaint.create(
@@ -62,8 +61,7 @@ async def file(user: User, institution_id: int, text: str) -> tuple[Complaint, l
 
 async def decide(complaint_id: int, admin: User, *, upheld: bool) -> Complaint:
     """An admin upholds or dismisses a complaint; the first decision wins."""
-    if admin.role is not Role.ADMIN or admin.status is not UserStatus.ACTIVE:
-        raise NotAllowed("complaint.admin_only")
+    permissions.require("complaint.decide", admin)
     complaint = await Complaint.get_or_none(id=complaint_id)
     if complaint is None:
         raise NotFound("complaint.not_found")

@@ -14,7 +14,7 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from models import audit
+from models import audit, permissions
 from models.demand_entities import Demand, DemandStatus
 from models.entities import (
     Organization,
@@ -74,11 +74,11 @@ def may_submit(user: User) -> None:
     """Active enterprise users and assistants with a township submit demands."""
     if user.status is not UserStatus.ACTIVE:
         raise NotAllowed("demand.not_active")
-    if user.role is Role.ENTERPRISE and user.organization_id is not None:
-        return
-    if user.role is Role.ASSISTANT and user.township:
-        return
-    raise NotAllowed("demand.not_submitter")
+    # An enterprise user submits for their enterprise, an assistant for their township.
+    placed = user.organization_id is not None if user.role is Role.ENTERPRISE else user.township
+    permissions.require("demand.submit", user)
+    if not placed:
+        raise NotAllowed("demand.not_submitter")
 
 
 def _text(raw: Any, *, maximum: int, minimum: int = 1, single_line: bool = True) -> str:
@@ -304,8 +304,7 @@ def is_owner_side(user: User, demand: Demand) -> bool:
 async def acting_owner(demand_id: int, user: User) -> Demand:
     """The demand, if this user may act for its owner; NotAllowed otherwise."""
     demand = await get(demand_id)
-    if not is_owner_side(user, demand):
-        raise NotAllowed("demand.not_yours")
+    permissions.require("demand.act_for_owner", user, related=is_owner_side(user, demand))
     return demand
 
 
@@ -376,10 +375,9 @@ async def owner_side(demand: Demand) -> list[User]:
 
 async def township_demands(user: User, *, offset: int, limit: int) -> tuple[list[Demand], int]:
     """A page of the demands of an assistant's township, newest first, and the total."""
-    if user.role is not Role.ASSISTANT or not user.township:
-        raise NotAllowed("submit.township_only")
-    if user.status is not UserStatus.ACTIVE:
+    if user.role is Role.ASSISTANT and user.status is not UserStatus.ACTIVE:
         raise NotAllowed("demand.not_active")
+    permissions.require("township.follow", user, related=bool(user.township))
     query = Demand.filter(township=user.township)
     total = await query.count()
     page = await query.order_by("-created_at", "-id").offset(offset).limit(limit)

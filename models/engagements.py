@@ -14,7 +14,7 @@ from decimal import Decimal
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from models import audit, demands, lifecycle
+from models import audit, demands, lifecycle, permissions
 from models.demand_entities import Demand, DemandStatus, Engagement, Feedback, Outcome
 from models.entities import (
     PROVIDER_ROLES,
@@ -65,11 +65,16 @@ async def engagement_of(demand_id: int) -> tuple[Demand, Engagement]:
 
 async def _party(demand_id: int, user: User) -> tuple[Demand, Engagement, str]:
     demand, engagement = await engagement_of(demand_id)
-    if demands.is_owner_side(user, demand):
-        return demand, engagement, "owner"
-    if is_institution_side(user, engagement):
-        return demand, engagement, "institution"
-    raise NotAllowed("demand.not_yours")
+    side = (
+        "owner"
+        if demands.is_owner_side(user, demand)
+        else "institution"
+        if is_institution_side(user, engagement)
+        else None
+    )
+    permissions.require("engagement.act", user, related=side is not None)
+    assert side is not None
+    return demand, engagement, side
 
 
 def check_amount(raw: str) -> Decimal:
@@ -189,8 +194,7 @@ async def conclude_contract_review(
 async def mark_delivered(demand_id: int, user: User) -> list[Event]:
     """The institution says the service is delivered; the owner confirms or disputes."""
     demand, engagement, side = await _party(demand_id, user)
-    if side != "institution":
-        raise NotAllowed("engagement.institution_only")
+    permissions.require("engagement.deliver", user, related=side == "institution")
     async with in_transaction():
         await lifecycle.move(demand, DemandStatus.DELIVERED, user.id)
         # Checked after `move` has locked the demand: a reviewer refusing the filing at this
@@ -207,8 +211,7 @@ async def mark_delivered(demand_id: int, user: User) -> list[Event]:
 async def confirm_completion(demand_id: int, user: User) -> list[Event]:
     """The owner confirms the service is complete; the feedback is asked for next."""
     demand, engagement, side = await _party(demand_id, user)
-    if side != "owner":
-        raise NotAllowed("engagement.owner_only")
+    permissions.require("engagement.complete", user, related=side == "owner")
     async with in_transaction():
         await lifecycle.move(
             demand, DemandStatus.COMPLETED, user.id, only_from=frozenset({DemandStatus.DELIVERED})
@@ -220,8 +223,7 @@ async def confirm_completion(demand_id: int, user: User) -> list[Event]:
 async def dispute(demand_id: int, user: User, reason: str) -> list[Event]:
     """The owner disputes the delivery; admins decide."""
     demand, _, side = await _party(demand_id, user)
-    if side != "owner":
-        raise NotAllowed("engagement.owner_only")
+    permissions.require("engagement.dispute", user, related=side == "owner")
     text = " ".join((reason or "").split())
     if len(text) < DISPUTE_MIN:
         raise ValidationFailed("demand.too_short", min=DISPUTE_MIN)
@@ -237,8 +239,7 @@ async def dispute(demand_id: int, user: User, reason: str) -> list[Event]:
 
 async def resolve_dispute(demand_id: int, admin: User, *, completed: bool) -> list[Event]:
     """An admin closes a dispute: the service counts as complete, or goes back to work."""
-    if admin.role is not Role.ADMIN or admin.status is not UserStatus.ACTIVE:
-        raise NotAllowed("engagement.admin_only")
+    permissions.require("dispute.resolve", admin)
     demand, engagement = await engagement_of(demand_id)
     target = DemandStatus.COMPLETED if completed else DemandStatus.CONTRACTED
     async with in_transaction():
@@ -272,8 +273,7 @@ async def give_feedback(
 ) -> list[Event]:
     """The owner rates a completed engagement, once."""
     demand, engagement, side = await _party(demand_id, user)
-    if side != "owner":
-        raise NotAllowed("engagement.owner_only")
+    permissions.require("feedback.give", user, related=side == "owner")
     if demand.status is not DemandStatus.COMPLETED:
         raise NotAllowed("feedback.not_completed", reference=demand.reference)
     check_feedback(scores, outcome, comment)
@@ -321,8 +321,7 @@ async def may_file_contract(demand_id: int, user: User) -> Demand:
 async def may_dispute(demand_id: int, user: User) -> Demand:
     """The demand, if this user may dispute its delivery now (before asking for a reason)."""
     demand, _, side = await _party(demand_id, user)
-    if side != "owner":
-        raise NotAllowed("engagement.owner_only")
+    permissions.require("engagement.dispute", user, related=side == "owner")
     _expect(demand, DemandStatus.DELIVERED, DemandStatus.DISPUTED)
     return demand
 
@@ -330,8 +329,7 @@ async def may_dispute(demand_id: int, user: User) -> Demand:
 async def may_rate(demand_id: int, user: User) -> Demand:
     """The demand, if this user may rate it now: the owner side, completed, not yet rated."""
     demand, engagement, side = await _party(demand_id, user)
-    if side != "owner":
-        raise NotAllowed("engagement.owner_only")
+    permissions.require("feedback.give", user, related=side == "owner")
     if demand.status is not DemandStatus.COMPLETED:
         raise NotAllowed("feedback.not_completed", reference=demand.reference)
     if await Feedback.exists(engagement_id=engagement.id):

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 from tortoise.transactions import in_transaction
 
-from models import audit
+from models import audit, permissions
 from models.entities import STAFF_ROLES, Invite, Role, User, UserStatus
-from models.errors import NotAllowed, ValidationFailed
+from models.errors import ValidationFailed
 from models.events import Event, RoleGranted
 from models.users import grant_role
 
@@ -19,8 +19,7 @@ PREFIX = "inv_"
 async def create(admin_id: int, role_name: str, ttl_hours: int) -> Invite:
     """A single-use invite into a staff role; admins only."""
     admin = await User.get_or_none(id=admin_id)
-    if admin is None or admin.role is not Role.ADMIN or admin.status is not UserStatus.ACTIVE:
-        raise NotAllowed("invite.admins_only")
+    permissions.require("invite.create", admin)
     try:
         role = Role(role_name)
     except ValueError:

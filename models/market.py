@@ -16,7 +16,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from models import audit, demands, lifecycle
+from models import audit, demands, lifecycle, permissions
 from models.demand_entities import Demand, DemandStatus, Engagement, Intent, IntentStatus
 from models.entities import (
     PROVIDER_ROLES,
@@ -112,8 +112,7 @@ async def _close_offers(demand_id: int, keep: int | None = None) -> tuple[int, .
 async def serving_institution(user: User) -> Organization:
     """The institution or research team this user represents, if it may serve now: active,
     and for an institution not of the cultivating tier (research teams have no tier)."""
-    if user.status is not UserStatus.ACTIVE or user.role not in PROVIDER_ROLES:
-        raise NotAllowed("intent.not_institution")
+    permissions.require("intent.offer", user)
     org = await Organization.get_or_none(id=user.organization_id)
     if org is None or org.status is not OrgStatus.ACTIVE:
         raise NotAllowed("intent.institution_inactive")
@@ -236,8 +235,7 @@ MY_LIMIT = 20
 
 def may_browse(user: User) -> None:
     """Active institutions and research teams browse the published demands."""
-    if user.status is not UserStatus.ACTIVE or user.role not in PROVIDER_ROLES:
-        raise NotAllowed("market.browse_not_allowed")
+    permissions.require("demand.browse", user)
 
 
 async def browse(

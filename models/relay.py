@@ -11,7 +11,7 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from models import audit
+from models import audit, permissions
 from models.credit_code import normalise_credit_code
 from models.demand_entities import Demand
 from models.demands import SUBJECT, get
@@ -47,10 +47,9 @@ def check_relay_answer(field: RelayField, raw: Any) -> str:
 
 
 def _may_relay(user: User) -> None:
-    if user.role is not Role.ASSISTANT or not user.township:
-        raise NotAllowed("demand.not_submitter")
-    if user.status is not UserStatus.ACTIVE:
+    if user.role is Role.ASSISTANT and user.status is not UserStatus.ACTIVE:
         raise NotAllowed("demand.not_active")
+    permissions.require("demand.relay", user, related=bool(user.township))
 
 
 async def create_relay_enterprise(
@@ -96,10 +95,10 @@ async def create_relay_enterprise(
 async def take_over(demand_id: int, user: User) -> Demand:
     """An enterprise user takes a relayed demand over from the assistant."""
     demand = await get(demand_id)
-    if not (user.role is Role.ENTERPRISE and user.organization_id == demand.owner_id):
-        raise NotAllowed("demand.not_yours")
-    if user.status is not UserStatus.ACTIVE:
+    if user.role is Role.ENTERPRISE and user.status is not UserStatus.ACTIVE:
         raise NotAllowed("demand.not_active")
+    related = user.organization_id == demand.owner_id
+    permissions.require("demand.take_over", user, related=related)
     if demand.submitted_by_id == user.id:
         raise InvalidTransition("demand.already_yours", reference=demand.reference)
     async with in_transaction():

@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 
 from tortoise.exceptions import IntegrityError
 
-from models import audit, demands, engagements
+from models import audit, demands, engagements, permissions
 from models.demand_entities import Demand, Engagement
-from models.entities import Organization, OrgKind, OrgStatus, Role, User, UserStatus
+from models.entities import Organization, OrgKind, OrgStatus, User, UserStatus
 from models.errors import AlreadyDecided, NotAllowed, NotFound, ValidationFailed
 from models.reminder_config import ReminderConfig
 from models.reminder_entities import MeetingRsvp, Report, ReportKind
@@ -37,8 +37,7 @@ def annual_period(today: date) -> str:
 
 async def reporting_institution(user: User) -> Organization:
     """The active institution this user reports for."""
-    if user.status is not UserStatus.ACTIVE or user.role is not Role.INSTITUTION:
-        raise NotAllowed("report.not_institution")
+    permissions.require("report.annual", user)
     org = await Organization.get_or_none(id=user.organization_id)
     if org is None or org.kind is not OrgKind.INSTITUTION or org.status is not OrgStatus.ACTIVE:
         raise NotAllowed("report.not_institution")
@@ -61,8 +60,8 @@ async def may_report_annual(user: User, today: date) -> Organization:
 async def may_report_filing(demand_id: int, user: User) -> tuple[Demand, Engagement]:
     """The demand and engagement, if this user's institution owes its filing report."""
     demand, engagement = await engagements.engagement_of(demand_id)
-    if not engagements.is_institution_side(user, engagement):
-        raise NotAllowed("demand.not_yours")
+    related = engagements.is_institution_side(user, engagement)
+    permissions.require("report.filing", user, related=related)
     if demand.status not in FILED_OR_DONE or engagement.filing_due is None:
         raise NotAllowed("report.not_filed", reference=demand.reference)
     await _already(ReportKind.FILING, engagement.institution_id, str(engagement.id))

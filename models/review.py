@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from tortoise.transactions import in_transaction
 
-from models import audit, engagements, market, registration
+from models import audit, engagements, market, permissions, registration
 from models import demands as demand_rules
 from models.demand_entities import Demand, Engagement
 from models.entities import (
@@ -44,10 +44,9 @@ CONCLUDE = {
     engagements.CONTRACT_SUBJECT: engagements.conclude_contract_review,
 }
 
-# Which roles may decide at which stage; admins may do everything (DESIGN §1).
+# Which roles may decide at which stage: models/permissions.py, "review.<stage>".
 STAGE_ROLES: dict[str, frozenset[Role]] = {
-    "reviewer": frozenset({Role.REVIEWER, Role.ADMIN}),
-    "publisher": frozenset({Role.PUBLISHER, Role.ADMIN}),
+    stage: permissions.stage_roles(stage) for stage in ("reviewer", "publisher")
 }
 
 
