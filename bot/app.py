@@ -9,7 +9,7 @@ from telegram.constants import ParseMode
 from telegram.error import Forbidden
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults, TypeHandler
 
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.notifier import TelegramNotifier
 from bot.retrying import RetryingRateLimiter
 from bot.webhook import RETRY_UPDATES
@@ -17,10 +17,11 @@ from handlers import build_handlers
 from handlers.context import NOTIFIER, PLATFORM, TIMEZONE
 from locales.i18n import t, use_locale
 from models.conversations import CURRENT_UPDATE
+from models.crypto import KEYRING, SecretKeyError
 from models.db import close_database, is_outage, open_database
 from models.entities import User
 from models.platform import PlatformConfig
-from models.users import ensure_admins, locale_of
+from models.users import check_secret_key, ensure_admins, locale_of
 from scheduler import engine as reminder_engine
 from scheduler import expiry
 
@@ -36,7 +37,13 @@ def build_application(
 
     async def post_init(application: Application) -> None:
         if own_database:
-            await open_database(settings.database_url)
+            await open_database(settings.database_url, secret_key=settings.secret)
+        else:
+            KEYRING.use(settings.secret)
+        try:
+            await check_secret_key()
+        except SecretKeyError as error:
+            raise ConfigError(f"environment: INNOBRIDGE_SECRET_KEY: {error}") from None
         notifier = TelegramNotifier(application.bot, platform, settings.timezone)
         application.bot_data[NOTIFIER] = notifier
         await ensure_admins(settings.admin_ids)

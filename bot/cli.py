@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 
 from bot.config import ConfigError, Settings, load_platform, load_settings
+from bot.logs import configure_logging
 from models.db import migrate
 from models.platform import PlatformConfig
 
@@ -44,10 +44,7 @@ def _configure() -> tuple[Settings, PlatformConfig]:
 def main(argv: list[str] | None = None) -> int:
     """Entry point; configuration problems end with exit status 2 and the reason."""
     args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request drowns the log
+    configure_logging()
     try:
         if args.command == "sandbox":
             from bot.sandbox import run_sandbox

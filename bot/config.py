@@ -20,6 +20,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from models.crypto import fernet_for
 from models.platform import PlatformConfig
 
 DEFAULT_PLATFORM_FILE = Path(__file__).with_name("default_platform.toml")
@@ -55,6 +56,8 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=1, le=65535)
+    # Phone numbers are encrypted at rest with it (models/crypto.py); keep it with the backups.
+    secret_key: SecretStr | None = None
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -102,6 +105,18 @@ class Settings(BaseSettings):
             if not (1 <= len(raw) <= 256) or not all(c.isalnum() or c in "_-" for c in raw):
                 raise ValueError("1-256 characters of A-Z, a-z, 0-9, _ and -")
         return secret
+
+    @field_validator("secret_key")
+    @classmethod
+    def _usable_key(cls, secret: SecretStr | None) -> SecretStr | None:
+        if secret is not None:
+            fernet_for(secret.get_secret_value())  # ValueError says what a key must be
+        return secret
+
+    @property
+    def secret(self) -> str | None:
+        """The encryption secret, or None (personal data then stays as it is)."""
+        return self.secret_key.get_secret_value() if self.secret_key else None
 
     @property
     def bot_api_base_url(self) -> str:

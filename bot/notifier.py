@@ -37,7 +37,7 @@ from models.users import locale_of, mark_unreachable
 log = logging.getLogger(__name__)
 ReplyMarkup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | ForceReply
 
-BASE_COMMANDS = ("start", "help", "status", "language", "cancel")
+BASE_COMMANDS = ("start", "help", "status", "language", "cancel", "mydata", "forget")
 ROLE_COMMANDS: dict[Role, tuple[str, ...]] = {
     Role.ENTERPRISE: ("new", "my", "complaint"),
     Role.ASSISTANT: ("new", "township", "my"),

@@ -14,7 +14,7 @@ from handlers import market_views as views
 from locales.i18n import current_locale, t
 from models import market, matching
 from models.demand_entities import Demand, DemandStatus, Intent
-from models.entities import Organization
+from models.entities import Organization, UserStatus
 from models.events import (
     DemandClosed,
     DemandMatched,
@@ -82,7 +82,13 @@ async def on_matched(notifier: TelegramNotifier, event: DemandMatched) -> None:
     institution = await Organization.get(id=intent.institution_id)
     people = await matching.contacts(institution.id)
     parties = await market.parties(demand)
-    for person in await market.owner_side(demand):
+    owner_side = await market.owner_side(demand)
+    # The person who wrote the demand, unless they have left (/forget): then one who speaks
+    # for the owner now.
+    contact = parties.submitter
+    if contact is None or contact.status is not UserStatus.ACTIVE:
+        contact = owner_side[0] if owner_side else None
+    for person in owner_side:
         await notifier.tell(
             person.id,
             lambda: (
@@ -96,7 +102,7 @@ async def on_matched(notifier: TelegramNotifier, event: DemandMatched) -> None:
             await notifier.tell(
                 person.id,
                 lambda: (
-                    views.contacts_for_institution(demand, owner, parties.submitter),
+                    views.contacts_for_institution(demand, owner, contact),
                     _file_contract(demand.id),
                 ),
             )

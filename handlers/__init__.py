@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from handlers import admin, common, demand_submit, engagement, market, reminders, review
+from handlers import (
+    admin,
+    common,
+    demand_submit,
+    engagement,
+    market,
+    privacy,
+    reminders,
+    review,
+)
 
 # (command, handler, shown in menus) — the menus themselves are set by bot/notifier.py.
 COMMANDS = {
@@ -17,7 +26,8 @@ COMMANDS = {
     "invite": admin.invite,
 }
 # The demand lifecycle (issue #3), one module per area; each brings its commands and buttons.
-AREAS = (demand_submit, market, engagement, reminders)
+# Then /mydata and /forget (issue #7), which every user has.
+AREAS = (demand_submit, market, engagement, reminders, privacy)
 
 
 def build_handlers() -> list[BaseHandler]:

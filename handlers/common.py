@@ -106,7 +106,9 @@ async def help_command(update: Update, context: Context, user: User) -> None:
         if user.status is UserStatus.ACTIVE and user.role
         else "help.pending"
     )
-    await update.effective_chat.send_message(t(key))
+    # Everyone may take their data or have it removed (PIPL art. 45, 47).
+    privacy_help = t("help.privacy")
+    await update.effective_chat.send_message(f"{t(key)}\n\n{privacy_help}")
 
 
 @with_user

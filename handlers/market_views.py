@@ -19,6 +19,7 @@ from models.market import Mine, View
 from models.matching import Profile
 from models.phone import mask_phone
 from models.platform import PlatformConfig
+from models.users import display_name
 
 ALL = "-"  # "any category / township" in callback data (configured codes start with a letter)
 EXCERPT = 120
@@ -258,7 +259,7 @@ def offer_card(intent: Intent, demand: Demand, profile: Profile) -> Rendered:
 
 
 def _person(user: User, phone: str | None) -> str:
-    return t("market.contact.person", name=user.real_name or user.first_name, phone=phone or "—")
+    return t("market.contact.person", name=display_name(user), phone=phone or "—")
 
 
 def contacts_for_owner(demand: Demand, org: Organization, people: list[User]) -> str:

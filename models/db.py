@@ -8,6 +8,8 @@ from tortoise import Tortoise
 from tortoise.exceptions import DBConnectionError
 from tortoise.migrations.api import migrate as tortoise_migrate
 
+from models.crypto import KEYRING
+
 MODEL_MODULES = [
     "models.entities",
     "models.demand_entities",
@@ -54,8 +56,13 @@ def _with_sqlite_pragmas(url: str) -> str | dict[str, Any]:
 TORTOISE_ORM = tortoise_config("sqlite://:memory:")
 
 
-async def open_database(database_url: str) -> None:
-    """Connect to the database; visible to every task (the bot's and the web server's)."""
+async def open_database(database_url: str, *, secret_key: str | None = None) -> None:
+    """Connect to the database; visible to every task (the bot's and the web server's).
+
+    The secret key (INNOBRIDGE_SECRET_KEY) encrypts phone numbers from now on; without it
+    they are stored plain (and encrypted ones cannot be read).
+    """
+    KEYRING.use(secret_key)
     await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=True)
 
 

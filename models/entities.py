@@ -13,6 +13,8 @@ from typing import Any
 from tortoise import fields
 from tortoise.models import Model
 
+from models.crypto import EncryptedCharField
+
 
 class Role(StrEnum):
     """What a user is on the platform (DESIGN §1)."""
@@ -41,6 +43,8 @@ class UserStatus(StrEnum):
     ACTIVE = "active"
     REJECTED = "rejected"
     SUSPENDED = "suspended"
+    # Anonymised at their request (/forget): the row keeps the platform statistics whole.
+    FORGOTTEN = "forgotten"
 
 
 class OrgKind(StrEnum):
@@ -74,6 +78,7 @@ class RegistrationStatus(StrEnum):
     SUBMITTED = "submitted"
     APPROVED = "approved"
     REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"  # the applicant asked to be forgotten while it waited
 
 
 class ReviewStatus(StrEnum):
@@ -98,7 +103,7 @@ class User(Model):
     role = fields.CharEnumField(Role, max_length=16, null=True)
     status = fields.CharEnumField(UserStatus, max_length=16, default=UserStatus.PENDING)
     real_name = fields.CharField(max_length=64, null=True)
-    phone = fields.CharField(max_length=20, null=True)  # E.164
+    phone = EncryptedCharField(null=True)  # E.164, encrypted at rest (models/crypto.py)
     organization: fields.ForeignKeyNullableRelation[Organization] = fields.ForeignKeyField(
         "models.Organization", related_name="members", null=True, on_delete=fields.SET_NULL
     )
@@ -140,7 +145,7 @@ class Registration(Model):
     user_id: int
     role = fields.CharEnumField(Role, max_length=16)
     real_name = fields.CharField(max_length=64)
-    phone = fields.CharField(max_length=20)
+    phone = EncryptedCharField()  # E.164, encrypted at rest (models/crypto.py)
     org_name = fields.CharField(max_length=100)
     credit_code = fields.CharField(max_length=18, null=True)
     township = fields.CharField(max_length=24, null=True)

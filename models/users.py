@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from models import audit
-from models.entities import Role, User, UserStatus
+from models.crypto import PREFIX
+from models.entities import Registration, Role, User, UserStatus
 
 SUPPORTED_LOCALES = ("zh_CN", "en")
 
@@ -52,6 +53,15 @@ async def mark_unreachable(user_id: int) -> None:
     await User.filter(id=user_id).update(reachable=False)
 
 
+async def check_secret_key() -> None:
+    """Read one encrypted phone, if any: SecretKeyError at start-up when the key is missing or
+    is not the one the data was written with (rather than at the first update)."""
+    for model in (User, Registration):
+        sample = await model.filter(phone__startswith=PREFIX).first()
+        if sample is not None:
+            return  # it was read, so it was decrypted
+
+
 async def set_locale(user: User, locale: str) -> None:
     """Remember the user's language choice."""
     if locale not in SUPPORTED_LOCALES:
@@ -90,5 +100,7 @@ async def grant_role(
 
 
 def display_name(user: User) -> str:
-    """How staff see a user: the real name when known."""
+    """How staff see a user: the real name when known ("—" for someone forgotten)."""
+    if user.status is UserStatus.FORGOTTEN:
+        return "—"
     return user.real_name or user.first_name or str(user.id)

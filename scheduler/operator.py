@@ -56,7 +56,7 @@ async def preview_lines(
 
 
 async def preview(settings: Settings, platform: PlatformConfig, days: int) -> list[str]:
-    await open_database(settings.database_url)
+    await open_database(settings.database_url, secret_key=settings.secret)
     try:
         return await preview_lines(platform, settings.tz, datetime.now(UTC), days)
     finally:
@@ -72,7 +72,7 @@ async def send_due(settings: Settings, platform: PlatformConfig) -> TickReport:
         base_file_url=settings.bot_file_base_url,
         rate_limiter=RetryingRateLimiter(overall_max_rate=platform.reminders.rate_per_second),
     )
-    await open_database(settings.database_url)
+    await open_database(settings.database_url, secret_key=settings.secret)
     try:
         async with bot:
             return await ReminderEngine(bot, platform, settings.tz).tick()

@@ -121,6 +121,8 @@ async def start_bot(
     server: TestServer,
     database_url: str,
     platform: PlatformConfig | None = None,
+    *,
+    secret_key: str | None = None,
 ) -> Application:  # type: ignore[type-arg]
     """Build and initialise the production Application against the emulator."""
     settings = Settings(
@@ -129,11 +131,16 @@ async def start_bot(
         telegram_api_url=str(server.make_url("")),
         database_url=database_url,
         admin_ids=[ADMIN_ID],
+        secret_key=secret_key,
     )
     application = build_application(settings, platform or load_platform(None), own_database=False)
     await application.initialize()
     assert application.post_init is not None
-    await application.post_init(application)
+    try:
+        await application.post_init(application)
+    except BaseException:
+        await application.shutdown()  # as `async with application` in bot/runner.py does
+        raise
 
     async def deliver(token: str, update: dict[str, Any]) -> None:
         await application.process_update(Update.de_json(update, application.bot))
