@@ -10,6 +10,7 @@ from telegram.error import Forbidden
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults, TypeHandler
 
 from bot.config import ConfigError, Settings
+from bot.metrics import InstrumentedApplication, Metrics, metrics_of
 from bot.notifier import TelegramNotifier
 from bot.retrying import RetryingRateLimiter
 from bot.webhook import RETRY_UPDATES
@@ -29,9 +30,14 @@ log = logging.getLogger(__name__)
 
 
 def build_application(
-    settings: Settings, platform: PlatformConfig, *, own_database: bool = True
+    settings: Settings,
+    platform: PlatformConfig,
+    *,
+    own_database: bool = True,
+    metrics: Metrics | None = None,
 ) -> Application:
-    """The bot; with own_database it opens and closes the database in post_init/post_shutdown."""
+    """The bot; with own_database it opens and closes the database in post_init/post_shutdown.
+    It counts into `metrics` (the web app's, so that /metrics shows them), or its own."""
     if settings.bot_token is None:
         raise ValueError("INNOBRIDGE_BOT_TOKEN is required")
 
@@ -56,6 +62,7 @@ def build_application(
 
     application = (
         ApplicationBuilder()
+        .application_class(InstrumentedApplication, kwargs={"metrics": metrics or Metrics()})
         .token(settings.bot_token.get_secret_value())
         .base_url(settings.bot_api_base_url)
         .base_file_url(settings.bot_file_base_url)
@@ -76,7 +83,8 @@ def build_application(
     application.add_handlers(build_handlers())
     application.add_error_handler(on_error)
     expiry.schedule(application, settings.tz)
-    reminder_engine.schedule(application, platform, settings.tz)
+    engine = reminder_engine.schedule(application, platform, settings.tz)
+    engine.on_tick = metrics_of(application).observe_tick
     return application
 
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 
+from telegram.error import InvalidToken
+
+from bot import logs
 from bot.config import ConfigError, Settings, load_platform, load_settings
-from bot.logs import configure_logging
 from models.db import migrate
 from models.platform import PlatformConfig
 
@@ -23,6 +26,14 @@ def _parser() -> argparse.ArgumentParser:
     mode.add_argument("--preview", action="store_true", help="list what would be sent, when")
     mode.add_argument("--send-due", action="store_true", help="send what is due now, then exit")
     reminders.add_argument("--days", type=_days, default=30, help="preview horizon (1-366)")
+    backup = commands.add_parser("backup", help="online backup of the SQLite database")
+    backup.add_argument(
+        "--to",
+        metavar="PATH",
+        help="a directory for a timestamped copy (default: backups/ beside the database), "
+        "or the file to write",
+    )
+    commands.add_parser("doctor", help="check configuration, database, Bot API and webhook")
     return parser
 
 
@@ -44,8 +55,13 @@ def _configure() -> tuple[Settings, PlatformConfig]:
 def main(argv: list[str] | None = None) -> int:
     """Entry point; configuration problems end with exit status 2 and the reason."""
     args = _parser().parse_args(argv)
-    configure_logging()
     try:
+        # A service's log is read by machines (JSON lines); a person runs the other commands.
+        logs.configure("json" if args.command == "run" else "text")
+        if args.command == "doctor":
+            return asyncio.run(_doctor())
+        if args.command == "backup":
+            return _backup(args)
         if args.command == "sandbox":
             from bot.sandbox import run_sandbox
 
@@ -69,6 +85,36 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(f"innobridge: configuration error\n{error}", file=sys.stderr)
         return 2
+    except InvalidToken:
+        # PTB's message quotes the token, which must not reach a log: say it without it.
+        print("innobridge: the Bot API refused INNOBRIDGE_BOT_TOKEN", file=sys.stderr)
+        return 2
+    except Exception:
+        # Through the log's formatter, which masks a token or phone number in the traceback.
+        logging.getLogger(__name__).exception("innobridge %s stopped", args.command)
+        return 1
+    return 0
+
+
+async def _doctor() -> int:
+    from bot import doctor
+
+    return await doctor.run()
+
+
+def _backup(args: argparse.Namespace) -> int:
+    from bot.backup import BackupError, NotSQLite, backup_sqlite
+
+    settings = load_settings()
+    try:
+        made = backup_sqlite(settings.database_url, args.to)
+    except NotSQLite as error:
+        print(error, file=sys.stderr)
+        return 2
+    except BackupError as error:
+        print(f"innobridge backup: {error}", file=sys.stderr)
+        return 1
+    print(made)
     return 0
 
 

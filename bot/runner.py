@@ -13,7 +13,8 @@ from telegram.ext import Application, ContextTypes
 
 from bot.app import build_application
 from bot.config import Settings
-from bot.web import BOT_READY
+from bot.metrics import metrics_of
+from bot.web import BOT_READY, METRICS
 from bot.webhook import INBOX, SECRET_KEY, InboxProcessor
 from models import inbox
 from models.platform import PlatformConfig
@@ -41,6 +42,7 @@ async def start_webhook(
     configured = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
     secret = await inbox.shared_secret(SECRET_KEY, configured)
     processor = InboxProcessor(application, secret)
+    metrics_of(application).inbox = True  # every update now comes from the inbox
     web_app[INBOX]["processor"] = processor
     processor.start()
     if application.job_queue is not None:
@@ -75,7 +77,7 @@ async def serve(
     try:
         if before_bot is not None:
             await before_bot()
-        application = build_application(settings, platform)
+        application = build_application(settings, platform, metrics=web_app[METRICS])
         async with application:
             # PTB runs post_init itself only inside run_polling(); here we own the loop.
             assert application.post_init is not None

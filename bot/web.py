@@ -1,15 +1,19 @@
-"""The aiohttp app beside the bot: health and readiness (more routes come with later issues)."""
+"""The aiohttp app beside the bot: health, readiness, metrics (more routes come with later
+issues)."""
 
 from __future__ import annotations
 
 from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST
 from tortoise import Tortoise
 
 from bot import webhook
 from bot.config import Settings
+from bot.metrics import Metrics
 
 SETTINGS = web.AppKey("settings", Settings)
 BOT_READY = web.AppKey("bot_ready", dict)
+METRICS = web.AppKey("metrics", Metrics)
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -29,12 +33,21 @@ async def readyz(request: web.Request) -> web.Response:
     return web.json_response({"ready": status == 200, "checks": checks}, status=status)
 
 
-def create_web_app(settings: Settings) -> web.Application:
-    """The web application; the runner fills BOT_READY once the bot is identified."""
+async def prometheus(request: web.Request) -> web.Response:
+    """Prometheus text format; the inbox depth is read from the database for each scrape."""
+    body = await request.app[METRICS].exposition()
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+def create_web_app(settings: Settings, metrics: Metrics | None = None) -> web.Application:
+    """The web application; the runner fills BOT_READY once the bot is identified and builds
+    the bot with this app's METRICS, so that /metrics shows what the bot counts."""
     app = web.Application()
     app[SETTINGS] = settings
     app[BOT_READY] = {}
+    app[METRICS] = metrics or Metrics()
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", prometheus)
     webhook.add_routes(app)
     return app

@@ -94,6 +94,9 @@ def with_user(handler: UserHandler) -> Callable[[Update, Context], Coroutine[Any
             try:
                 await handler(update, context, user)
             except DomainError as refusal:
+                # The record's code (bot/logs.py) lets support find what a person was refused.
+                ref = refusal.params.get("reference")
+                log.info("refused: %s", refusal.message_id, extra={"ref": ref})
                 await answer_refusal(update, refusal)
 
     return wrapper

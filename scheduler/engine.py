@@ -67,18 +67,23 @@ class ReminderEngine:
         platform: PlatformConfig,
         zone: ZoneInfo,
         clock: Callable[[], datetime] = utcnow,
+        on_tick: Callable[[TickReport], None] | None = None,
     ) -> None:
         self.bot = bot
         self.config = platform.reminders
         self.zone = zone
         self.clock = clock
+        self.on_tick = on_tick  # told what each tick did (bot/metrics.py counts it)
         self._lock = asyncio.Lock()
         self._paused_until = 0.0  # loop time before which nobody sends (a 429 got through)
 
     async def tick(self) -> TickReport:
         """Record, claim and send everything due by now; one tick at a time per process."""
         async with self._lock:
-            return await self._tick()
+            report = await self._tick()
+        if self.on_tick is not None:
+            self.on_tick(report)
+        return report
 
     async def _tick(self) -> TickReport:
         now = self.clock()
