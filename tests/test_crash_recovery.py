@@ -23,6 +23,7 @@ from bot.emulator.user_actions import send_text
 from models.entities import Registration
 from models.runtime_entities import InboxState, InboxUpdate
 from tests.conftest import TOKEN, Harness, free_port
+from tests.test_webhook import _answered
 
 SECRET = "crash-test-secret"
 
@@ -90,8 +91,8 @@ async def test_kill_9_in_the_middle_of_registration_loses_no_answer(
     try:
         await _until(lambda: emulator.bot(TOKEN).webhook is not None)
         emma = emulator.user(502, first_name="Emma", language_code="en")
-        await emma.send("/start")
-        await emma.press("Enterprise")
+        await _answered(emma, emma.send("/start"), count=2)
+        await _answered(emma, emma.press("Enterprise"))
         # The answer to step 2 arrives; its reply hangs; the worker dies holding it.
         emulator.inject("slow", method="sendMessage", hang_seconds=3)
         await send_text(emulator, emma.bot, emma.info, "Emma Li", wait=False)
@@ -105,7 +106,7 @@ async def test_kill_9_in_the_middle_of_registration_loses_no_answer(
         )
         worker = await _run(env, tmp_path)
         await _until(lambda: any("Step 3 of" in m.text for m in emma.messages))
-        await emma.send("+8613800000502")
+        await _answered(emma, emma.send("+8613800000502"))
         assert "Step 4 of" in emma.last.text  # the name was kept, the phone taken next
     finally:
         if worker.returncode is None:

@@ -17,7 +17,7 @@ from aiohttp.test_utils import TestServer
 from bot.emulator.emulator import BotAPIEmulator
 from bot.emulator.user_actions import send_text
 from models.db import close_database, open_database
-from tests.test_webhook import _stop, _worker
+from tests.test_webhook import _answered, _stop, _worker
 
 
 class Proxy:
@@ -98,7 +98,7 @@ async def test_updates_wait_out_a_database_outage(
     worker = await _worker(emulator, api, database)
     try:
         emma = emulator.user(502, first_name="Emma", language_code="en")
-        await emma.send("/start")
+        await _answered(emma, emma.send("/start"), count=2)
         before = len(emma.messages)
         assert await _ready(worker.server) == 200
 

@@ -6,7 +6,8 @@ until a 2xx); the workers are real Applications with their own aiohttp servers.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -16,6 +17,7 @@ from aiohttp.test_utils import TestServer
 from telegram.ext import Application
 
 from bot.config import Settings
+from bot.emulator.client import EmulatedUser
 from bot.emulator.emulator import BotAPIEmulator
 from bot.runner import start_webhook
 from bot.web import BOT_READY, create_web_app
@@ -103,6 +105,18 @@ def _update(update_id: int, chat: int, text: str) -> dict[str, object]:
     }
 
 
+async def _answered(person: EmulatedUser, action: Awaitable[object], count: int = 1) -> None:
+    """Do it, then wait for the reply: the webhook answers 200 before the inbox is processed,
+    so the emulator's "the bot went quiet" may come before the bot has started."""
+    before = len(person.messages)
+    await action
+    for _ in range(200):
+        if len(person.messages) >= before + count:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no reply to {person.user_id} within 10 s")
+
+
 async def _post(url: str, body: object, secret: str | None = SECRET) -> int:
     headers = {SECRET_HEADER: secret} if secret is not None else {}
     async with aiohttp.ClientSession() as session:
@@ -140,7 +154,7 @@ async def test_a_conversation_over_the_webhook_and_a_duplicate_processed_once(
 ) -> None:
     emulator, _ = emulator_server
     zhang = emulator.user(501, first_name="张伟", language_code="zh-CN")
-    await zhang.send("/start")
+    await _answered(zhang, zhang.send("/start"), count=2)
     assert "请选择您的身份" in zhang.last.text
     replies = len(zhang.messages)
     # Telegram retries a delivery it did not see acknowledged: the same update_id again.
@@ -148,7 +162,8 @@ async def test_a_conversation_over_the_webhook_and_a_duplicate_processed_once(
     again = _update(row.update_id, 501, "/start")
     assert await _post(workers[1].url, again) == 200
     assert await _post(workers[0].url, again) == 200
-    await zhang.send("/help")
+    await _answered(zhang, zhang.send("/help"))
+    await asyncio.sleep(0.3)  # time for a duplicate to show, were it processed
     assert len(zhang.messages) == replies + 1  # /help answered, the duplicate not
     assert await InboxUpdate.filter(state=InboxState.DONE).count() == 2
 
@@ -159,14 +174,14 @@ async def test_a_conversation_continues_on_the_other_worker(
     emulator, _ = emulator_server
     first, second = workers
     emma = emulator.user(502, first_name="Emma", language_code="en")
-    await emma.send("/start")
-    await emma.press("Enterprise")
+    await _answered(emma, emma.send("/start"), count=2)
+    await _answered(emma, emma.press("Enterprise"))
     assert "Step 2 of" in emma.last.text
     # Behind the proxy the next update lands on the other worker.
     await second.application.bot.set_webhook(
         url=second.url, secret_token=SECRET, allowed_updates=["message", "callback_query"]
     )
-    await emma.send("Emma Li")
+    await _answered(emma, emma.send("Emma Li"))
     assert "Step 3 of" in emma.last.text  # the name was taken where worker 1 left off
     assert first.processor.token != second.processor.token
 
