@@ -31,6 +31,7 @@ from bot.emulator import BotAPIEmulator, EmulatedUser  # noqa: E402
 from models.db import close_database, migrate, open_database  # noqa: E402
 from models.entities import Role, User, UserStatus  # noqa: E402
 from models.platform import PlatformConfig  # noqa: E402
+from tests.factories import register_enterprise  # noqa: E402
 
 TOKEN = "123456789:test-token-aaaaaaaaaaaaaaaaaaaaaaaa"
 ADMIN_ID = 900
@@ -202,3 +203,15 @@ async def make_staff(user_id: int, role: Role, name: str) -> User:
         },
     )
     return user
+
+
+async def approved_enterprise(harness: Harness) -> tuple[EmulatedUser, EmulatedUser]:
+    """张伟 registered by chat and approved by 王审核, a reviewer who has started the bot."""
+    await make_staff(301, Role.REVIEWER, "王审核")
+    wang = harness.person(301, "王审核")
+    await wang.send("/start")
+    zhang = harness.person(201, "张伟")
+    await register_enterprise(zhang)
+    await zhang.press("✅ 确认提交")
+    await wang.press("✅ 批准")
+    return zhang, wang

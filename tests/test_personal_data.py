@@ -25,25 +25,13 @@ from models.entities import (
     User,
     UserStatus,
 )
-from tests.conftest import ADMIN_ID, Harness, make_staff, start_bot, stop_bot
+from tests.conftest import ADMIN_ID, Harness, approved_enterprise, make_staff, start_bot, stop_bot
 from tests.demand_support import make_assistant, make_member, published_demand
 from tests.factories import credit_code, register_enterprise
 from tests.lifecycle_support import SCORES, Cast, in_status, offer
 
 OWNER = 5550001  # an id no other number of these tests equals, so a scan can look for it
 OWNER_PHONE = "+8613805550001"
-
-
-async def _approved_enterprise(harness: Harness) -> tuple[EmulatedUser, EmulatedUser]:
-    """张伟 registered by chat and approved by a reviewer who has started the bot."""
-    await make_staff(301, Role.REVIEWER, "王审核")
-    wang = harness.person(301, "王审核")
-    await wang.send("/start")
-    zhang = harness.person(201, "张伟")
-    await register_enterprise(zhang)
-    await zhang.press("✅ 确认提交")
-    await wang.press("✅ 批准")
-    return zhang, wang
 
 
 def _document(person: EmulatedUser) -> dict[str, Any]:
@@ -54,7 +42,7 @@ def _document(person: EmulatedUser) -> dict[str, Any]:
 
 
 async def test_mydata_sends_everything_as_a_json_file(harness: Harness) -> None:
-    zhang, _ = await _approved_enterprise(harness)
+    zhang, _ = await approved_enterprise(harness)
     await zhang.send("/mydata")
     message = zhang.last
     assert message.document is not None
@@ -120,7 +108,7 @@ async def _cast() -> Cast:
 
 
 async def test_forget_asks_and_ignores_forged_and_replayed_presses(harness: Harness) -> None:
-    zhang, _ = await _approved_enterprise(harness)
+    zhang, _ = await approved_enterprise(harness)
     await zhang.send("/forget")
     first = zhang.last
     assert "确定删除您的个人信息吗" in first.text
@@ -266,7 +254,7 @@ async def test_offers_nobody_could_carry_out_are_closed(harness: Harness) -> Non
 
 
 async def test_a_reviewer_forgotten_leaves_decisions_without_a_name(harness: Harness) -> None:
-    zhang, wang = await _approved_enterprise(harness)
+    zhang, wang = await approved_enterprise(harness)
     await wang.send("/forget")
     await wang.press("🗑 确认删除")
     decision = await Review.get(status=ReviewStatus.APPROVED).prefetch_related("decided_by")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestServer
@@ -16,7 +15,7 @@ from bot.emulator import BotAPIEmulator
 from bot.logs import TextFormatter
 from models.crypto import KEYRING, PREFIX, SecretKeyError
 from models.entities import Registration, Role, User
-from tests.conftest import TOKEN, Harness, make_staff, start_bot, stop_bot
+from tests.conftest import TOKEN, Harness, approved_enterprise, make_staff, start_bot, stop_bot
 from tests.factories import register_enterprise
 
 KEY = Fernet.generate_key().decode()
@@ -36,17 +35,6 @@ async def keyed(
     assert emulator.errors() == []
 
 
-async def _register_and_approve(harness: Harness) -> Any:
-    await make_staff(301, Role.REVIEWER, "王审核")
-    wang = harness.person(301, "王审核")
-    await wang.send("/start")
-    zhang = harness.person(201, "张伟")
-    await register_enterprise(zhang)
-    await zhang.press("✅ 确认提交")
-    await wang.press("✅ 批准")
-    return zhang, wang
-
-
 async def _stored(sql: str) -> list[str]:
     rows = await get_connection("default").execute_query_dict(sql)
     return [str(row["phone"]) for row in rows]
@@ -55,7 +43,7 @@ async def _stored(sql: str) -> list[str]:
 async def test_phones_are_ciphertext_in_the_database_and_phones_in_the_chat(
     keyed: Harness,
 ) -> None:
-    zhang, wang = await _register_and_approve(keyed)
+    zhang, wang = await approved_enterprise(keyed)
     assert "138****0201" in wang.messages[-1].text  # the card still reads (and masks) it
     for raw in [
         *await _stored("SELECT phone FROM registrations"),
@@ -71,7 +59,7 @@ async def test_phones_are_ciphertext_in_the_database_and_phones_in_the_chat(
 
 
 async def test_without_a_key_phones_stay_as_they_are(harness: Harness) -> None:
-    await _register_and_approve(harness)
+    await approved_enterprise(harness)
     assert await _stored("SELECT phone FROM users WHERE id = 201") == [PHONE]
     assert await _stored("SELECT phone FROM registrations") == [PHONE]
 
