@@ -9,6 +9,7 @@ from handlers import (
     common,
     demand_submit,
     engagement,
+    institutions,
     market,
     privacy,
     reminders,
@@ -26,8 +27,8 @@ COMMANDS = {
     "invite": admin.invite,
 }
 # The demand lifecycle (issue #3), one module per area; each brings its commands and buttons.
-# Then /mydata and /forget (issue #7), which every user has.
-AREAS = (demand_submit, market, engagement, reminders, privacy)
+# Then /mydata and /forget (issue #7), which every user has; then tiers and sanctions (#5).
+AREAS = (demand_submit, market, engagement, reminders, privacy, institutions)
 
 
 def build_handlers() -> list[BaseHandler]:

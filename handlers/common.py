@@ -108,6 +108,9 @@ async def help_command(update: Update, context: Context, user: User) -> None:
     )
     # Everyone may take their data or have it removed (PIPL art. 45, 47).
     privacy_help = t("help.privacy")
+    if user.status is UserStatus.ACTIVE:
+        # Any active user may object to a promotion under public notice (Shenyang art. 7).
+        privacy_help = f"{t('help.object')}\n{privacy_help}"
     await update.effective_chat.send_message(f"{t(key)}\n\n{privacy_help}")
 
 

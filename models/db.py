@@ -15,6 +15,7 @@ MODEL_MODULES = [
     "models.demand_entities",
     "models.reminder_entities",
     "models.runtime_entities",
+    "models.institution_entities",
 ]
 
 

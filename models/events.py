@@ -106,6 +106,56 @@ class ComplaintFiled:
     complaint_id: int
 
 
+# --- institutions: tiers (Shenyang art. 7) and sanctions (Rugao art. 21) -------------------
+
+
+@dataclass(frozen=True)
+class TierChanged:
+    """An admin moved an institution to another tier at once: its representatives are told."""
+
+    organization_id: int
+    tier: str
+    raised: bool
+
+
+@dataclass(frozen=True)
+class NoticeOpened:
+    """A promotion went under public notice: representatives and admins are told."""
+
+    promotion_id: int
+
+
+@dataclass(frozen=True)
+class NoticeSettled:
+    """A notice ended: the promotion took effect or was cancelled; representatives are told."""
+
+    promotion_id: int
+
+
+@dataclass(frozen=True)
+class ObjectionFiled:
+    """A user objected to a promotion under notice: every admin gets Uphold / Dismiss."""
+
+    objection_id: int
+
+
+@dataclass(frozen=True)
+class ObjectionDecided:
+    """An admin decided an objection: the objector is told."""
+
+    objection_id: int
+
+
+@dataclass(frozen=True)
+class InstitutionSanctioned:
+    """Suspended, revoked or reinstated: representatives are told, admins get the open
+    engagements that need their attention."""
+
+    organization_id: int
+    kind: str
+    open_references: tuple[str, ...]
+
+
 Event = (
     ReviewRequested
     | ReviewDecided
@@ -120,4 +170,10 @@ Event = (
     | DemandMatched
     | EngagementChanged
     | ComplaintFiled
+    | TierChanged
+    | NoticeOpened
+    | NoticeSettled
+    | ObjectionFiled
+    | ObjectionDecided
+    | InstitutionSanctioned
 )

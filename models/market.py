@@ -183,6 +183,10 @@ async def _owned_intent(intent_id: int, user: User) -> tuple[Intent, Demand]:
 async def accept(intent_id: int, user: User) -> list[Event]:
     """The owner accepts one offer: the demand is matched once, whoever presses twice."""
     intent, demand = await _owned_intent(intent_id, user)
+    provider = await Organization.get(id=intent.institution_id)
+    if provider.status is not OrgStatus.ACTIVE:
+        # Suspended or revoked since it offered (Rugao art. 21): it may not be engaged.
+        raise InvalidTransition("intent.provider_inactive", reference=demand.reference)
     async with in_transaction():
         # The demand row first, as withdraw and expire_due do: two accepts at once queue on
         # it and the loser finds it matched. Taking the intent row first deadlocked on

@@ -72,6 +72,12 @@ TABLE: dict[str, Permission] = {
     "report.annual": _p({R.INSTITUTION}, REL.NONE, "report.not_institution"),
     "invite.create": _p({R.ADMIN}, REL.NONE, "invite.admins_only"),
     "reminders.log": _p({R.ADMIN}, REL.NONE, "reminders.admin_only"),
+    # institutions: tiers (Shenyang art. 7) and sanctions (Rugao art. 21)
+    "institution.tier": _p({R.ADMIN}, REL.NONE, "institution.admin_only"),
+    "institution.revoke": _p({R.ADMIN}, REL.NONE, "institution.admin_only"),
+    # any active registered user may object during the public notice (公示)
+    "tier.object": _p(set(Role), REL.NONE, "objection.not_allowed"),
+    "objection.decide": _p({R.ADMIN}, REL.NONE, "institution.admin_only"),
 }
 
 

@@ -72,6 +72,15 @@ class DemandConfig(BaseModel):
     browse_page_size: int = Field(default=5, ge=1, le=20)
 
 
+class InstitutionConfig(BaseModel):
+    """Institution tiers (Shenyang art. 7)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # Days of public notice (公示) before a promotion to the voucher tier takes effect.
+    notice_days: int = Field(default=7, ge=1, le=60)
+
+
 class PlatformConfig(BaseModel):
     """The platform's own data: townships, service categories, review stages."""
 
@@ -83,6 +92,7 @@ class PlatformConfig(BaseModel):
     invites: InviteConfig = Field(default_factory=InviteConfig)
     demands: DemandConfig
     reminders: ReminderConfig = Field(default_factory=ReminderConfig)
+    institutions: InstitutionConfig = Field(default_factory=InstitutionConfig)
 
     @model_validator(mode="after")
     def _unique_codes(self) -> PlatformConfig:

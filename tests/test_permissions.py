@@ -44,6 +44,10 @@ EXPECTED: dict[str, set[Role]] = {
     "report.annual": {IN},
     "invite.create": {AD},
     "reminders.log": {AD},
+    "institution.tier": {AD},
+    "institution.revoke": {AD},
+    "tier.object": set(Role),
+    "objection.decide": {AD},
 }
 
 
