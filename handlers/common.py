@@ -10,6 +10,7 @@ from handlers.context import (
     answer,
     callback_parts,
     conversation_key,
+    edit_pressed,
     notifier,
     platform,
     publish,
@@ -137,8 +138,7 @@ async def on_language_button(update: Update, context: Context, user: User) -> No
     await set_locale(user, code)
     with use_locale(locale_of(user)):
         await answer(update)
-        assert update.callback_query
-        await update.callback_query.edit_message_text(t("language.set"))
+        await edit_pressed(update, t("language.set"), resend=True)
         await notifier(context).refresh_menu(user)
         stored = await conversations.load(conversation_key(update))
         flow = flows.find(stored.flow) if stored is not None else None

@@ -17,8 +17,10 @@ from handlers import flows
 from handlers.context import (
     Context,
     answer,
+    button_number,
     callback_parts,
     conversation_key,
+    edit_pressed,
     publish,
     retire_buttons,
     with_user,
@@ -148,7 +150,7 @@ async def _choose(
     update: Update, user: User, conversation: ConversationState, raw_id: str
 ) -> None:
     allowed = {o.id: o for o in await complaints.institutions_dealt_with(user)}
-    org: Organization | None = allowed.get(int(raw_id)) if raw_id.isdigit() else None
+    org: Organization | None = allowed.get(button_number(raw_id))
     if org is None:
         raise NotAllowed("complaint.not_dealt_with")
     await answer(update)
@@ -208,15 +210,11 @@ async def on_button(update: Update, context: Context, user: User) -> None:
 async def _decide(
     update: Update, context: Context, admin: User, raw_id: str, *, upheld: bool
 ) -> None:
-    if not raw_id.isdigit() or len(raw_id) > 12:
-        raise NotAllowed("button.forged")
-    decided = await complaints.decide(int(raw_id), admin, upheld=upheld)
+    decided = await complaints.decide(button_number(raw_id), admin, upheld=upheld)
     complaint = await complaints.complaint_with_parties(decided.id)
     await answer(update)
     text, _ = complaint_card(complaint)
-    query = update.callback_query
-    if query is not None and query.message is not None:
-        await query.edit_message_text(text, reply_markup=None)
+    await edit_pressed(update, text)
     await _tell_complainant(context, complaint)
 
 

@@ -13,13 +13,14 @@ import re
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any, Protocol
 
-from telegram import Message, Update
+from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from locales.i18n import t, use_locale
 from models import conversations
 from models.entities import User
-from models.errors import DomainError
+from models.errors import DomainError, NotAllowed
 from models.events import Event
 from models.platform import PlatformConfig
 from models.users import locale_of, touch_user
@@ -84,6 +85,11 @@ def with_user(handler: UserHandler) -> Callable[[Update, Context], Coroutine[Any
         sender = update.effective_user
         if sender is None or sender.is_bot:
             return
+        if update.callback_query is not None and update.effective_chat is None:
+            # A button under an inline-mode message: this bot has no inline mode, so it is
+            # none of ours (and there is no chat to hold a conversation in).
+            await update.callback_query.answer()
+            return
         user = await touch_user(
             sender.id,
             first_name=sender.first_name,
@@ -127,13 +133,63 @@ async def retire_buttons(update: Update, note: str | None = None) -> None:
 
     With a note, the note is appended to the message text (e.g. "accepted").
     """
-    query = update.callback_query
-    if query is None or query.message is None:
-        return
-    if note and isinstance(query.message, Message) and query.message.text:
-        await query.edit_message_text(f"{query.message.text_html}\n\n{note}", reply_markup=None)
+    message = update.callback_query.message if update.callback_query else None
+    if note and isinstance(message, Message) and message.is_accessible and message.text:
+        await edit_pressed(update, f"{message.text_html}\n\n{note}")
     else:
-        await query.edit_message_reply_markup(reply_markup=None)
+        await edit_pressed(update, markup=None)
+
+
+# The pressed message is gone (deleted while the press travelled) or already shows what we
+# want (a second tap on the same button): nothing left to change, nothing failed.
+EDIT_MOOT = ("message is not modified", "message to edit not found", "message can't be edited")
+
+
+async def edit_pressed(
+    update: Update,
+    text: str | None = None,
+    markup: InlineKeyboardMarkup | None = None,
+    *,
+    resend: bool = False,
+) -> None:
+    """Show `text` (None: keep the text) with `markup` in the message whose button was pressed.
+
+    Telegram gives only the id of a message too old for the bot to see (date 0, PTB's
+    `is_accessible` False): it is left alone, or with `resend` the text comes as a new message.
+    An edit that would change nothing is not made (Telegram refuses it as "not modified").
+    """
+    query = update.callback_query
+    message = query.message if query is not None else None
+    if query is None or message is None or not message.is_accessible:
+        if resend and text is not None and update.effective_chat is not None:
+            await update.effective_chat.send_message(text, reply_markup=markup)
+        return
+    assert isinstance(message, Message)
+    shown = message.reply_markup
+    if shown is not None and not shown.inline_keyboard:
+        shown = None
+    if shown == markup and (text is None or text == message.text_html):
+        return
+    try:
+        if text is None:
+            await query.edit_message_reply_markup(reply_markup=markup)
+        else:
+            await query.edit_message_text(text, reply_markup=markup)
+    except BadRequest as error:
+        if not any(moot in error.message.lower() for moot in EDIT_MOOT):
+            raise
+        log.info("pressed message %s left as it is: %s", message.message_id, error.message)
+
+
+def button_number(raw: str) -> int:
+    """A record id or page offset carried by a button; anything else is a forged press.
+
+    ASCII digits only ("²".isdigit() is true, yet int() refuses it), and few enough of them
+    for the 32-bit id columns (PostgreSQL refuses a larger parameter outright).
+    """
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9:
+        raise NotAllowed("button.forged")
+    return int(raw)
 
 
 def conversation_key(update: Update) -> str:

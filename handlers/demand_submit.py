@@ -20,8 +20,10 @@ from handlers import flows
 from handlers.context import (
     Context,
     answer,
+    button_number,
     callback_parts,
     conversation_key,
+    edit_pressed,
     platform,
     publish,
     timezone,
@@ -111,19 +113,15 @@ class Turn:
 
     async def settle(self, field: Field | None = None, value: Any = None) -> None:
         """The pressed question is answered: show the answer in it, or just drop its buttons."""
-        query = self.update.callback_query
-        if query is None or query.message is None:
-            return
         if field is None:
-            await query.edit_message_reply_markup(reply_markup=None)
+            await edit_pressed(self.update)
         else:
-            await query.edit_message_text(chosen(field, value, self.data, await self.view()))
+            await edit_pressed(self.update, chosen(field, value, self.data, await self.view()))
 
     async def redraw(self, **extra: Any) -> None:
         """Redraw the pressed question in place (another page, another month)."""
         text, markup = question(self.conversation.state, self.data, await self.view(**extra))
-        assert self.update.callback_query
-        await self.update.callback_query.edit_message_text(text, reply_markup=markup)
+        await edit_pressed(self.update, text, markup, resend=True)
 
 
 @with_user
@@ -375,9 +373,7 @@ async def _start_resubmit(update: Update, context: Context, user: User, demand_i
 
 
 def _number(raw: str) -> int:
-    if not raw.isdigit() or len(raw) > 12:
-        raise NotAllowed("button.forged")
-    return int(raw)
+    return button_number(raw)
 
 
 @with_user
@@ -396,7 +392,7 @@ async def _township(
     text, markup = township_page(page, total, offset, size, name)
     if edit and update.callback_query is not None:
         await answer(update)
-        await update.callback_query.edit_message_text(text, reply_markup=markup)
+        await edit_pressed(update, text, markup, resend=True)
     else:
         assert update.effective_chat
         await update.effective_chat.send_message(text, reply_markup=markup)
@@ -410,9 +406,8 @@ async def on_take_over(update: Update, context: Context, user: User) -> None:
         raise NotAllowed("button.forged")
     demand = await relay.take_over(_number(parts[1]), user)
     await answer(update)
-    assert update.callback_query
+    await edit_pressed(update)
     assert update.effective_chat
-    await update.callback_query.edit_message_reply_markup(reply_markup=None)
     await update.effective_chat.send_message(t("submit.taken_over", reference=reference(demand)))
 
 

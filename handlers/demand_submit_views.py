@@ -17,6 +17,7 @@ from models.demand_entities import Demand, DemandStatus
 from models.demands import ATTACHMENTS_MAX, Field
 from models.platform import PlatformConfig
 from models.relay import RelayField
+from models.text import storable
 
 FLOW = "demand"
 # Bump when steps change meaning; a stored state of another version restarts politely.
@@ -190,7 +191,7 @@ def attachment_of(message: Message) -> tuple[str, dict[str, Any] | None]:
             "kind": "document",
             "file_id": doc.file_id,
             "file_unique_id": doc.file_unique_id,
-            "name": (doc.file_name or "document")[:100],
+            "name": storable(doc.file_name or "document")[:100],
             "size": doc.file_size,
         }
     if message.photo:

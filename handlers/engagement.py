@@ -21,6 +21,7 @@ from handlers import complaints_chat, feedback, flows, uploads
 from handlers.context import (
     Context,
     answer,
+    button_number,
     callback_parts,
     conversation_key,
     platform,
@@ -57,9 +58,7 @@ def today(context: Context) -> date:
 
 def demand_id_of(raw: str) -> int:
     """The demand id carried by a button; anything else is a forged press."""
-    if not raw.isdigit() or len(raw) > 12:
-        raise NotAllowed("button.forged")
-    return int(raw)
+    return button_number(raw)
 
 
 def _reference_arg(context: Context, usage_id: str) -> int:

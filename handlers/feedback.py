@@ -16,6 +16,7 @@ from handlers import flows
 from handlers.context import (
     Context,
     answer,
+    button_number,
     callback_parts,
     conversation_key,
     publish,
@@ -27,7 +28,8 @@ from models import conversations, engagements
 from models.conversations import ConversationState
 from models.demand_entities import Outcome
 from models.entities import User
-from models.errors import DomainError, NotAllowed, ValidationFailed
+from models.errors import DomainError, ValidationFailed
+from models.text import storable
 
 FLOW = "feedback"
 VERSION = 1
@@ -135,9 +137,7 @@ async def _save_and_ask(update: Update, conversation: ConversationState) -> None
 
 
 async def _begin(update: Update, user: User, raw_id: str) -> None:
-    if not raw_id.isdigit() or len(raw_id) > 12:
-        raise NotAllowed("button.forged")
-    demand = await engagements.may_rate(int(raw_id), user)
+    demand = await engagements.may_rate(button_number(raw_id), user)
     await answer(update)
     data = {"demand_id": demand.id, "reference": demand.reference}
     await _save_and_ask(update, ConversationState(FLOW, STEPS[0], VERSION, data))
@@ -163,7 +163,7 @@ async def on_message(
         await message.reply_text(t("rate.use_buttons"))
         await _ask(update, conversation)
         return
-    comment = " ".join(message.text.split())
+    comment = " ".join(storable(message.text).split())
     if len(comment) > engagements.COMMENT_MAX:
         problem = ValidationFailed(
             "demand.too_long", max=engagements.COMMENT_MAX, length=len(comment)

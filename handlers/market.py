@@ -18,8 +18,10 @@ from handlers import market_views as views
 from handlers.context import (
     Context,
     answer,
+    button_number,
     callback_parts,
     conversation_key,
+    edit_pressed,
     platform,
     publish,
     retire_buttons,
@@ -40,10 +42,7 @@ STATES = (PROPOSAL, QUOTE, CONFIRM)
 
 
 def _number(parts: list[str], index: int) -> int:
-    raw = parts[index] if len(parts) > index else ""
-    if not raw.isdigit() or len(raw) > 12:
-        raise NotAllowed("button.forged")
-    return int(raw)
+    return button_number(parts[index] if len(parts) > index else "")
 
 
 async def _send(update: Update, rendered: views.Rendered) -> None:
@@ -53,10 +52,8 @@ async def _send(update: Update, rendered: views.Rendered) -> None:
 
 
 async def _edit(update: Update, rendered: views.Rendered) -> None:
-    query = update.callback_query
-    assert query is not None
     text, markup = rendered
-    await query.edit_message_text(text, reply_markup=markup)
+    await edit_pressed(update, text, markup, resend=True)
 
 
 # --- browsing ---------------------------------------------------------------------------
@@ -103,8 +100,7 @@ async def _on_browse(update: Update, context: Context, user: User, parts: list[s
         return
     markup = views.filter_choice(parts[1], chosen, platform(context), current_locale())
     await answer(update)
-    assert update.callback_query
-    await update.callback_query.edit_message_reply_markup(reply_markup=markup)
+    await edit_pressed(update, markup=markup)
 
 
 # --- the intent flow ("I can help") -----------------------------------------------------

@@ -16,6 +16,7 @@ from handlers.context import (
     answer,
     callback_parts,
     conversation_key,
+    edit_pressed,
     platform,
     publish,
     retire_buttons,
@@ -218,9 +219,7 @@ async def _on_choice(
 
 
 async def _show_answer(update: Update, context: Context, field: Field, value: Any) -> None:
-    query = update.callback_query
-    if query is not None and query.message is not None:
-        await query.edit_message_text(chosen(field, value, platform(context), current_locale()))
+    await edit_pressed(update, chosen(field, value, platform(context), current_locale()))
 
 
 async def _on_fields(
@@ -240,9 +239,8 @@ async def _on_fields(
         _, markup = question(
             conversation.state, conversation.data, platform(context), current_locale()
         )
-        assert update.callback_query
         assert isinstance(markup, InlineKeyboardMarkup)
-        await update.callback_query.edit_message_reply_markup(reply_markup=markup)
+        await edit_pressed(update, markup=markup)
         return
     try:
         value = registration.check_answer(Field.FIELDS, picked, platform(context))

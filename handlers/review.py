@@ -15,8 +15,10 @@ from handlers import flows
 from handlers.context import (
     Context,
     answer,
+    button_number,
     callback_parts,
     conversation_key,
+    edit_pressed,
     platform,
     publish,
     timezone,
@@ -46,9 +48,7 @@ def _tz(context: Context) -> str:
 
 
 def _review_id(raw: str) -> int:
-    if not raw.isdigit() or len(raw) > 12:
-        raise NotAllowed("button.forged")
-    return int(raw)
+    return button_number(raw)
 
 
 async def send_card(
@@ -121,15 +121,13 @@ async def _on_action(
         await review.tick(review_id, user.id, parts[3])
         await answer(update)
         card = await review.card(review_id, user.id)
-        assert update.callback_query
-        await update.callback_query.edit_message_reply_markup(reply_markup=card_markup(card))
+        await edit_pressed(update, markup=card_markup(card))
     elif action == "f":
         await _send_files(update, context, user, review_id)
     elif action == "keep":
         await conversations.clear(conversation_key(update))
         await answer(update, t("review.kept_pending"))
-        assert update.callback_query
-        await update.callback_query.edit_message_reply_markup(reply_markup=None)
+        await edit_pressed(update)
     else:
         raise NotAllowed("button.forged")
 
@@ -185,7 +183,7 @@ async def _decide(
         and update.callback_query.data
         and update.callback_query.data.startswith("rv:why")
     ):
-        await update.callback_query.edit_message_reply_markup(reply_markup=None)
+        await edit_pressed(update)
     await publish(context, events)
 
 
@@ -199,11 +197,12 @@ async def pending(update: Update, context: Context, user: User) -> None:
 async def on_pending_button(update: Update, context: Context, user: User) -> None:
     """Paging and opening cards from the /pending list."""
     parts = callback_parts(update)
-    if len(parts) != 3 or not parts[2].isdigit():
+    if len(parts) != 3:
         raise NotAllowed("button.forged")
     if parts[1] == "p":
+        offset = button_number(parts[2])
         await answer(update)
-        await _show_page(update, context, user, offset=int(parts[2]), edit=True)
+        await _show_page(update, context, user, offset=offset, edit=True)
     elif parts[1] == "o":
         target = await review.authorised_review(_review_id(parts[2]), user.id)
         await answer(update)
@@ -242,7 +241,7 @@ async def _show_page(
             rows.append(nav)
     markup = InlineKeyboardMarkup(rows) if rows else None
     if edit and update.callback_query is not None:
-        await update.callback_query.edit_message_text(text, reply_markup=markup)
+        await edit_pressed(update, text, markup, resend=True)
     else:
         assert update.effective_chat
         await update.effective_chat.send_message(text, reply_markup=markup)

@@ -10,6 +10,7 @@ from telegram import Message
 
 from handlers.context import Context
 from models.errors import ValidationFailed
+from models.text import storable
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ async def fingerprinted(
     if message.document is not None:
         kind = message.document.mime_type or "document"
         file_id, size = message.document.file_id, message.document.file_size
-        name = message.document.file_name or ""
+        name = storable(message.document.file_name or "")  # PostgreSQL refuses NUL
     elif message.photo:
         largest = message.photo[-1]
         kind, file_id, size, name = "photo", largest.file_id, largest.file_size, ""

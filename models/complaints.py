@@ -15,6 +15,7 @@ from models.demand_entities import Complaint, ComplaintStatus, Demand, Intent
 from models.entities import Organization, OrgKind, User, UserStatus
 from models.errors import AlreadyDecided, NotFound, ValidationFailed
 from models.events import ComplaintFiled, Event
+from models.text import storable
 
 TEXT_MIN = 10
 TEXT_MAX = 1000
@@ -38,7 +39,7 @@ async def institutions_dealt_with(user: User) -> list[Organization]:
 
 def check_text(raw: str) -> str:
     """What happened, in 10 to 1,000 characters."""
-    text = raw.strip() if isinstance(raw, str) else ""
+    text = storable(raw).strip() if isinstance(raw, str) else ""
     if len(text) < TEXT_MIN:
         raise ValidationFailed("demand.too_short", min=TEXT_MIN)
     if len(text) > TEXT_MAX:

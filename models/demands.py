@@ -28,6 +28,7 @@ from models.entities import (
 from models.errors import InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from models.events import DemandRelayed, Event, ReviewRequested
 from models.platform import PlatformConfig
+from models.text import storable
 
 SUBJECT = "demand"
 TITLE_MAX = 60
@@ -84,6 +85,7 @@ def may_submit(user: User) -> None:
 def _text(raw: Any, *, maximum: int, minimum: int = 1, single_line: bool = True) -> str:
     if not isinstance(raw, str):
         raise ValidationFailed("input.text_expected")
+    raw = storable(raw)
     text = " ".join(raw.split()) if single_line else raw.strip()
     if len(text) < minimum:
         raise ValidationFailed("demand.too_short", min=minimum)
@@ -287,7 +289,8 @@ def parse_reference(raw: str) -> int:
     if len(text) < 7 or not text.startswith("D") or "-" not in text:
         raise ValidationFailed("demand.reference_format")
     number = text.split("-", 1)[1]
-    if not number.isdigit():
+    # ASCII digits ("²" is a digit to isdigit() but not to int()), few enough for the id column.
+    if not (number.isascii() and number.isdigit()) or len(number) > 9:
         raise ValidationFailed("demand.reference_format")
     return int(number)
 

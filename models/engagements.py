@@ -31,6 +31,7 @@ from models.errors import AlreadyDecided, InvalidTransition, NotAllowed, NotFoun
 from models.events import EngagementChanged, Event, ReviewRequested
 from models.money import parse_yuan
 from models.platform import PlatformConfig
+from models.text import storable
 
 CONTRACT_SUBJECT = "contract"
 CONTRACT_KINDS = ("application/pdf", "image/jpeg", "image/png", "photo")
@@ -224,7 +225,7 @@ async def dispute(demand_id: int, user: User, reason: str) -> list[Event]:
     """The owner disputes the delivery; admins decide."""
     demand, _, side = await _party(demand_id, user)
     permissions.require("engagement.dispute", user, related=side == "owner")
-    text = " ".join((reason or "").split())
+    text = " ".join(storable(reason or "").split())
     if len(text) < DISPUTE_MIN:
         raise ValidationFailed("demand.too_short", min=DISPUTE_MIN)
     if len(text) > COMMENT_MAX:

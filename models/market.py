@@ -40,6 +40,7 @@ from models.events import (
     ReviewDecided,
 )
 from models.money import CENT, parse_yuan
+from models.text import storable
 
 PROPOSAL_MAX = 500
 QUOTE_MAX = Decimal("100000000")
@@ -123,7 +124,7 @@ async def serving_institution(user: User) -> Organization:
 
 def check_proposal(raw: str) -> str:
     """A short proposal: what the institution would do, at most 500 characters."""
-    text = raw.strip() if isinstance(raw, str) else ""
+    text = storable(raw).strip() if isinstance(raw, str) else ""
     if len(text) < 5:
         raise ValidationFailed("demand.too_short", min=5)
     if len(text) > PROPOSAL_MAX:

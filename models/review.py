@@ -28,6 +28,7 @@ from models.entities import (
 from models.errors import AlreadyDecided, NotAllowed, NotFound, ValidationFailed
 from models.events import Event, ReviewDecided, ReviewRequested
 from models.platform import PlatformConfig
+from models.text import storable
 from models.users import display_name
 
 REASON_MAX = 300
@@ -59,7 +60,7 @@ def stages_of(user: User) -> list[str]:
 
 def check_reason(raw: str) -> str:
     """A rejection reason: required, on a few lines, not an essay."""
-    reason = raw.strip()
+    reason = storable(raw).strip()
     if not reason:
         raise ValidationFailed("review.reason_required")
     if len(reason) > REASON_MAX:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from models import audit
 from models.crypto import PREFIX
 from models.entities import Registration, Role, User, UserStatus
+from models.text import storable
 
 SUPPORTED_LOCALES = ("zh_CN", "en")
 
@@ -25,6 +26,7 @@ async def touch_user(
     user_id: int, *, first_name: str, username: str | None, language_code: str | None
 ) -> User:
     """The user behind an update, created on first contact; profile fields kept current."""
+    first_name = storable(first_name)
     user, created = await User.get_or_create(
         id=user_id,
         defaults={
