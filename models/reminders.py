@@ -16,11 +16,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from tortoise.expressions import Subquery
+
 from models import engagements
 from models.demand_entities import Demand, DemandStatus, Engagement, Feedback
 from models.entities import (
     PROVIDER_ROLES,
-    Organization,
     OrgKind,
     OrgStatus,
     Review,
@@ -86,10 +87,24 @@ async def people(roles: Iterable[Role], org_ids: Iterable[int] | None = None) ->
     return ids
 
 
-async def active_institutions() -> list[int]:
-    ids: list[int] = await Organization.filter(  # type: ignore[assignment]
-        kind=OrgKind.INSTITUTION, status=OrgStatus.ACTIVE
-    ).values_list("id", flat=True)
+async def institution_people(*, without_report: str | None = None) -> list[int]:
+    """Ids of the active, reachable representatives of active institutions; with
+    `without_report`, only of those that have not submitted that year's annual report.
+
+    One query with a join and a subquery: a list of ids as parameters would pass
+    PostgreSQL's limit of 32,767 query arguments on a large platform (issue #8's bench).
+    """
+    query = User.filter(
+        status=UserStatus.ACTIVE,
+        reachable=True,
+        role=Role.INSTITUTION,
+        organization__kind=OrgKind.INSTITUTION,
+        organization__status=OrgStatus.ACTIVE,
+    )
+    if without_report is not None:
+        reported = Report.filter(kind=ReportKind.ANNUAL, period=without_report)
+        query = query.exclude(organization_id__in=Subquery(reported.values("organization_id")))
+    ids: list[int] = await query.order_by("id").values_list("id", flat=True)  # type: ignore[assignment]
     return ids
 
 
@@ -163,11 +178,7 @@ async def annual_report(config: ReminderConfig, window: Window) -> list[Due]:
         if not moments:
             continue
         period = str(year - 1)  # the report due in 2027 is on 2026
-        done = await Report.filter(kind=ReportKind.ANNUAL, period=period).values_list(
-            "organization_id", flat=True
-        )
-        owing = set(await active_institutions()) - set(done)
-        ids = await people([Role.INSTITUTION], owing) if owing else []
+        ids = await institution_people(without_report=period)
         for occurrence, moment, late in moments:
             due += _fan(
                 "annual_report",
@@ -195,7 +206,7 @@ async def evaluation(config: ReminderConfig, window: Window) -> list[Due]:
         for occurrence, day, kind in notices:
             moment = window.at(day, rule.send_at)
             if window.holds(moment):
-                ids = await people([Role.INSTITUTION], await active_institutions())
+                ids = await institution_people()
                 due += _fan(
                     f"evaluation_{kind}",
                     occurrence,

@@ -14,10 +14,19 @@ import pytest
 from bot.config import ConfigError, load_platform
 from models import engagements
 from models.demand_entities import Demand, DemandStatus, Engagement
-from models.entities import Review, Role
+from models.entities import (
+    InstitutionTier,
+    Organization,
+    OrgKind,
+    OrgStatus,
+    Review,
+    Role,
+    User,
+    UserStatus,
+)
 from models.reminder_config import ReminderConfig
 from models.reminder_entities import DeliveryState, ReminderDelivery, Report
-from models.reminders import meetings
+from models.reminders import due_between, meetings
 from scheduler.operator import preview_lines
 from tests.conftest import ADMIN_ID, Harness
 from tests.demand_support import PLATFORM, TODAY, make_member, submitted_demand
@@ -325,3 +334,47 @@ async def test_a_reminder_waiting_for_retry_is_dropped_with_a_reason_once_not_du
     row = await ReminderDelivery.get(id=row.id)
     assert (row.state, row.error) == (DeliveryState.SKIPPED, "no longer due")
     assert "no longer due" in caplog.text
+
+
+@pytest.mark.postgres
+async def test_a_tick_over_more_institutions_than_postgresql_takes_query_arguments(
+    harness: Harness, database: str
+) -> None:
+    """PostgreSQL allows 32,767 arguments a query: the rules must not list ids as arguments."""
+    if not database.startswith("postgres"):
+        pytest.skip("the argument limit is PostgreSQL's")
+    many = 33_000
+    await Organization.bulk_create(
+        [
+            Organization(
+                id=100_000 + n,
+                name=f"机构{n}",
+                kind=OrgKind.INSTITUTION,
+                tier=InstitutionTier.SERVICE,
+                status=OrgStatus.ACTIVE,
+            )
+            for n in range(many)
+        ],
+        batch_size=5000,
+    )
+    await User.bulk_create(
+        [
+            User(
+                id=10_000_000 + n,
+                first_name="x",
+                role=Role.INSTITUTION,
+                status=UserStatus.ACTIVE,
+                organization_id=100_000 + n,
+                reachable=True,
+            )
+            for n in range(many)
+        ],
+        batch_size=5000,
+    )
+    config = PLATFORM.reminders
+    moment = Clock().at(date(TODAY.year, 3, 1)).now
+    due = await due_between(config, ZONE, moment - timedelta(minutes=1), moment)
+    assert sum(item.rule == "annual_report" for item in due) == many
+    evaluation = Clock().at(date(TODAY.year, 1, 8)).now
+    due = await due_between(config, ZONE, evaluation - timedelta(minutes=1), evaluation)
+    assert sum(item.rule == "evaluation_opens" for item in due) == many
