@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PG_TEST_DB ?= innobridge_test
 PG_URL := postgres://postgres@127.0.0.1:5432/$(PG_TEST_DB)
 
-.PHONY: demo test lint pytest postgres migrations clean
+.PHONY: demo test lint pytest postgres migrations clean bench bench-profile
 
 # A new top-level package must be re-registered with the editable install, hence */__init__.py.
 $(STAMP): pyproject.toml $(wildcard */__init__.py)
@@ -37,6 +37,24 @@ pytest: $(STAMP)
 	INNOBRIDGE_TEST_POSTGRES_URL=$$url $(BIN)/pytest -q -rs -m postgres
 
 test: lint pytest
+
+# Benchmarks of issue #8 (bench/, docs/PERFORMANCE.md); CI does not run them. About 25 minutes
+# (after waiting up to 5 minutes for a quiet machine); BENCH_ARGS=--quick takes about 8.
+BENCH_STAMP := $(VENV)/.bench-installed
+BENCH_ARGS ?=
+
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	$(BIN)/python -m bench --wait-quiet 300 $(BENCH_ARGS)
+
+# py-spy on the bot during the flows, pyinstrument on a 100k tick: docs/bench/profile-*.txt
+bench-profile: $(BENCH_STAMP)
+	$(BIN)/python -m bench.profile flows sqlite
+	$(BIN)/python -m bench.profile flows postgres
+	$(BIN)/python -m bench.profile tick sqlite
 
 migrations: $(STAMP)
 	$(BIN)/tortoise -c models.db.TORTOISE_ORM makemigrations
