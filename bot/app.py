@@ -23,8 +23,8 @@ from models.db import close_database, is_outage, open_database
 from models.entities import User
 from models.platform import PlatformConfig
 from models.users import check_secret_key, ensure_admins, locale_of
+from scheduler import daily
 from scheduler import engine as reminder_engine
-from scheduler import expiry, notices
 
 log = logging.getLogger(__name__)
 
@@ -82,8 +82,7 @@ def build_application(
     application.add_handler(TypeHandler(Update, mark_update), group=-1)
     application.add_handlers(build_handlers())
     application.add_error_handler(on_error)
-    expiry.schedule(application, settings.tz)
-    notices.schedule(application, settings.tz)
+    daily.schedule(application, settings.tz)
     engine = reminder_engine.schedule(application, platform, settings.tz)
     engine.on_tick = metrics_of(application).observe_tick
     return application

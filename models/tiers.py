@@ -8,7 +8,7 @@
 Only an active institution changes tier, one step up at a time, and not while a notice of
 its own is running. Every change is a compare-and-set on the stored tier (two admins
 pressing at once change it once) and writes an audit row. The notice is closed by the daily
-job (scheduler/notices.py) through `close_notices`, again compare-and-set.
+job (scheduler/daily.py) through `close_notices`, again compare-and-set.
 """
 
 from __future__ import annotations
