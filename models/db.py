@@ -16,6 +16,9 @@ MODEL_MODULES = [
     "models.reminder_entities",
     "models.runtime_entities",
     "models.institution_entities",
+    "models.voucher_entities",
+    "models.evaluation_entities",
+    "models.broadcast_entities",
 ]
 
 
