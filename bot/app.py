@@ -12,6 +12,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 from bot.config import ConfigError, Settings
 from bot.metrics import InstrumentedApplication, Metrics, metrics_of
 from bot.notifier import TelegramNotifier
+from bot.per_chat import PerChatProcessor
 from bot.retrying import RetryingRateLimiter
 from bot.webhook import RETRY_UPDATES
 from handlers import build_handlers
@@ -68,10 +69,12 @@ def build_application(
         .base_file_url(settings.bot_file_base_url)
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
         .rate_limiter(
-            # All chats together stay under the configured rate (DESIGN §4); a 429 pauses
-            # every request for its retry_after; network failures are retried with backoff.
-            RetryingRateLimiter(overall_max_rate=platform.reminders.rate_per_second)
+            # Everything stays under Telegram's overall rate; the reminder engine paces its
+            # fan-out lower (DESIGN §4), so replies keep the difference. A 429 pauses every
+            # request for its retry_after; network failures are retried with backoff.
+            RetryingRateLimiter()
         )
+        .concurrent_updates(PerChatProcessor())
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .build()

@@ -18,6 +18,9 @@ from telegram.error import BadRequest, NetworkError
 from telegram.ext import AIORateLimiter
 
 log = logging.getLogger(__name__)
+# Telegram allows a bot about 30 messages a second to different chats (Bot API FAQ); a
+# little under it, so that our clock and Telegram's never disagree about a burst.
+OVERALL_RATE = 28
 NETWORK_RETRIES = 4
 FIRST_BACKOFF = 0.5
 MAX_BACKOFF = 8.0
@@ -25,12 +28,14 @@ Result = bool | dict[str, Any] | list[dict[str, Any]]
 
 
 class RetryingRateLimiter(AIORateLimiter):
-    """AIORateLimiter that also retries network failures and 5xx answers."""
+    """AIORateLimiter that also retries network failures and 5xx answers. It keeps every
+    message under Telegram's overall rate; the reminder engine paces its own fan-out lower,
+    so replies to people keep the difference and never queue behind a fan-out."""
 
     def __init__(
         self,
         *,
-        overall_max_rate: float,
+        overall_max_rate: float = OVERALL_RATE,
         max_retries: int = 3,
         network_retries: int = NETWORK_RETRIES,
         first_backoff: float = FIRST_BACKOFF,

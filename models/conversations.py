@@ -11,8 +11,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from models.entities import Conversation
@@ -56,15 +58,21 @@ async def save(key: str, conversation: ConversationState) -> None:
     current = CURRENT_UPDATE.get()
     if current is not None:
         conversation.data[APPLIED] = current
-    await Conversation.update_or_create(
-        key=key,
-        defaults={
-            "flow": conversation.flow,
-            "state": conversation.state,
-            "version": conversation.version,
-            "data": conversation.data,
-        },
-    )
+    values: dict[str, Any] = {
+        "flow": conversation.flow,
+        "state": conversation.state,
+        "version": conversation.version,
+        "data": conversation.data,
+    }
+    # One UPDATE, and an INSERT only the first time: update_or_create costs a transaction
+    # around SELECT (FOR UPDATE) and UPDATE on every answer (docs/PERFORMANCE.md, F3).
+    # `.update()` does not apply auto_now, hence updated_at.
+    if await Conversation.filter(key=key).update(**values, updated_at=datetime.now(UTC)):
+        return
+    try:
+        await Conversation.create(key=key, **values)
+    except IntegrityError:  # another process inserted it meanwhile: this answer is the later one
+        await Conversation.filter(key=key).update(**values, updated_at=datetime.now(UTC))
 
 
 async def clear(key: str) -> None:

@@ -39,8 +39,10 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
 
 
 def _with_sqlite_pragmas(url: str) -> str | dict[str, Any]:
-    # WAL lets the web server read while the bot writes; busy_timeout waits for a lock
-    # instead of failing at once when two writers meet.
+    # WAL lets the web server read while the bot writes. synchronous=NORMAL (the setting
+    # SQLite recommends with WAL) keeps every commit atomic and safe from a crash of the
+    # process; only a power cut may lose the last commits, and it saves an fsync a commit
+    # (docs/PERFORMANCE.md, F2).
     if not url.startswith("sqlite://"):
         return url
     path = url.removeprefix("sqlite://")
@@ -50,6 +52,7 @@ def _with_sqlite_pragmas(url: str) -> str | dict[str, Any]:
             "file_path": path,
             "journal_mode": "WAL",
             "journal_size_limit": 16384,
+            "synchronous": "NORMAL",
             "foreign_keys": "ON",
         },
     }

@@ -147,8 +147,9 @@ class ReminderConfig(BaseModel):
     lease_seconds: int = Field(default=300, ge=5, le=3600)
     quiet_start: time = time(21, 0)
     quiet_end: time = time(8, 0)
-    # Messages per second to all chats together (Telegram allows about 30).
-    rate_per_second: int = Field(default=25, ge=1, le=30)
+    # Reminders per second to all chats together; replies to people keep the rest of
+    # Telegram's overall rate (about 30, bot/retrying.py caps everything at 28).
+    rate_per_second: int = Field(default=25, ge=1, le=28)
     max_attempts: int = Field(default=6, ge=1, le=20)
 
     service_meeting: MeetingRule = Field(default_factory=MeetingRule)

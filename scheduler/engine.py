@@ -2,10 +2,12 @@
 
 A tick asks the rules (models/reminders.py) for everything due up to now, records it
 (models/deliveries.py: unique per rule, recipient and occurrence), claims what nobody holds
-and sends it, paced: the Application's AIORateLimiter keeps all chats together under the
-configured rate and waits out a 429's retry_after; one chat gets at most one message a
-second. Quiet hours defer the whole tick; the grace window decides what is caught up after
-downtime. python-telegram-bot's JobQueue (APScheduler) runs the ticks.
+and sends it, paced by its own limiter at the configured rate for all chats together, under
+the Application's AIORateLimiter (Telegram's overall rate, bot/retrying.py), so replies to
+people keep the difference instead of queueing behind a fan-out; a 429's retry_after pauses
+everyone. One chat gets at most one message a second. Quiet hours defer the whole tick;
+the grace window decides what is caught up after downtime. python-telegram-bot's JobQueue
+(APScheduler) runs the ticks.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from aiolimiter import AsyncLimiter
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes
@@ -76,6 +79,8 @@ class ReminderEngine:
         self.on_tick = on_tick  # told what each tick did (bot/metrics.py counts it)
         self._lock = asyncio.Lock()
         self._paused_until = 0.0  # loop time before which nobody sends (a 429 got through)
+        # Reminders are paced below the overall rate, so replies never wait behind a fan-out.
+        self._pace = AsyncLimiter(self.config.rate_per_second, 1)
 
     async def tick(self) -> TickReport:
         """Record, claim and send everything due by now; one tick at a time per process."""
@@ -151,7 +156,8 @@ class ReminderEngine:
             report.failed += 1
             return
         try:
-            await self.bot.send_message(user.id, text, reply_markup=markup)
+            async with self._pace:
+                await self.bot.send_message(user.id, text, reply_markup=markup)
         except Forbidden as error:
             user.reachable = False  # the chat's other reminders in this tick go unsent too
             await mark_unreachable(user.id)

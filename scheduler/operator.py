@@ -70,7 +70,7 @@ async def send_due(settings: Settings, platform: PlatformConfig) -> TickReport:
         settings.bot_token.get_secret_value(),
         base_url=settings.bot_api_base_url,
         base_file_url=settings.bot_file_base_url,
-        rate_limiter=RetryingRateLimiter(overall_max_rate=platform.reminders.rate_per_second),
+        rate_limiter=RetryingRateLimiter(),
     )
     await open_database(settings.database_url, secret_key=settings.secret)
     try:
