@@ -36,7 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--experiments",
         default="",
-        help="extra rows of (a) with prototypes of fixes (bench/experiments.py): "
+        help="extra rows of (a) with fixes undone (bench/experiments.py): "
         "rows separated by ';', fixes of a row by ','",
     )
     parser.add_argument(

@@ -1,12 +1,14 @@
 """innobridge as `innobridge run` starts it, optionally with the send-rate limiter lifted.
 
 `python -m bench.bot_process` reads the same INNOBRIDGE_* environment. Without
-BENCH_RATE_PER_SECOND it is exactly `innobridge run` (bot/cli.py). With it, the platform's
-reminders.rate_per_second (the AIORateLimiter's overall rate, which also paces every reply)
-is set past its validated maximum of 30, to measure the software rather than Telegram's
-limit; everything else (migrate, then bot/runner.py serve) is the same.
+BENCH_RATE_PER_SECOND it is exactly `innobridge run` (bot/cli.py). With it, both limits of
+sending are set to that rate, past Telegram's: the overall rate of the AIORateLimiter
+(bot/retrying.py, 28/s, which paces every reply) and the reminders' rate_per_second, to
+measure the software rather than Telegram's limit; everything else (migrate, then
+bot/runner.py serve) is the same.
 
-BENCH_EXPERIMENTS names prototypes of proposed fixes to apply first (bench/experiments.py).
+BENCH_EXPERIMENTS names fixes to undo first, to measure the code as it was
+(bench/experiments.py).
 With BENCH_QUERY_LOG=PATH (profiling only) every SQL statement Tortoise runs is counted by
 its shape, and SIGUSR1 appends the counts so far to PATH as one JSON line.
 """
@@ -14,6 +16,7 @@ its shape, and SIGUSR1 appends the counts so far to PATH as one JSON line.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import os
@@ -26,8 +29,10 @@ from types import FrameType
 
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
+import bot.app  # noqa: E402
 from bot import cli  # noqa: E402
 from bot.config import load_platform, load_settings  # noqa: E402
+from bot.retrying import RetryingRateLimiter  # noqa: E402
 from bot.runner import serve  # noqa: E402
 from bot.web import create_web_app  # noqa: E402
 from models.db import migrate  # noqa: E402
@@ -82,6 +87,9 @@ def main() -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     settings = load_settings()
     platform = load_platform(settings.config)
+    bot.app.RetryingRateLimiter = functools.partial(  # type: ignore[misc,assignment]
+        RetryingRateLimiter, overall_max_rate=int(rate)
+    )
     lifted = platform.reminders.model_copy(update={"rate_per_second": int(rate)})
     platform = platform.model_copy(update={"reminders": lifted})
     asyncio.run(migrate(settings.database_url))
