@@ -75,7 +75,7 @@ def tick(entries: dict[str, Any]) -> dict[str, Any]:
     """Per database and scenario: median seconds of each part, peak RSS."""
     summary: dict[str, Any] = {}
     for database, entry in entries.items():
-        for scenario in ("meeting", "annual", "meeting_prototype"):
+        for scenario in ("meeting", "annual", "meeting_before"):
             if scenario not in entry:
                 continue
             runs = [r for r in entry.get(scenario, []) if "error" not in r]
@@ -124,7 +124,7 @@ def targets(summary: dict[str, Any]) -> list[Row]:
     rows: list[Row] = []
     a = summary.get("a") or {}
     for key, row in a.items():
-        if "/" not in key or "+" in key:  # "+": a prototype of a fix, not the product
+        if "/" not in key or "+" in key:  # "+": a fix undone (the baseline), not the product
             continue
         rate, p99 = row["rate_ratio"], row["p99_ratio"]
         rows.append(
@@ -153,7 +153,7 @@ def targets(summary: dict[str, Any]) -> list[Row]:
             }
         )
     for key, row in (summary.get("b") or {}).items():
-        if key.endswith("_prototype"):  # a proposed fix, not the product
+        if key.endswith("_before"):  # the code before the fix, not the product
             continue
         if "first_total_s" not in row:
             rows.append(

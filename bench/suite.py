@@ -152,14 +152,14 @@ class Suite:
             plan = (
                 ("meeting", opts.tick_runs, ()),
                 ("annual", 1, ()),
-                ("meeting_prototype", opts.tick_runs, ("--prototype",)),
+                ("meeting_before", opts.tick_runs, ("--before",)),
             )
             for key, repeat, flags in plan:
                 entry[key] = []
                 for number in range(repeat):
                     _progress(f"(b) {key} tick {number + 1}/{repeat} on {name}")
                     log = self.workdir / f"tick-{name}.log"
-                    scenario = key.removesuffix("_prototype")
+                    scenario = key.removesuffix("_before")
                     entry[key].append(
                         await child("bench.tick", url, scenario, "--reset", *flags, log=log)
                     )

@@ -13,7 +13,8 @@ day of next year when no other rule sends to the same people):
 - annual: the annual report's first notice, 30 days before 03-31, to institutions owing it.
 
 --reset deletes every recorded delivery first (untimed), so runs can repeat on one seed;
---prototype records with bench/tick_prototype.py (a proposed fix) instead of models/deliveries.
+--before records with bench/tick_before.py (the code before fixes T1-T3) instead of
+models/deliveries.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bench import tick_prototype
+from bench import tick_before
 from bench.stats import memory_mb
 from bot.config import load_platform
 from models import deliveries, reminders
@@ -62,7 +63,7 @@ def scenario_clock(config: ReminderConfig, scenario: str, today: date) -> dateti
 
 async def _tick(config: ReminderConfig, now: datetime, store: Any = deliveries) -> dict[str, Any]:
     """The engine's tick up to the sending, timed part by part (`store`: models/deliveries.py,
-    or bench/tick_prototype.py)."""
+    or bench/tick_before.py)."""
     grace = timedelta(hours=config.grace_hours)
     since = now - grace - LOOKBACK
     started = time.perf_counter()
@@ -83,10 +84,10 @@ async def _tick(config: ReminderConfig, now: datetime, store: Any = deliveries) 
 
 
 async def measure(
-    database_url: str, scenario: str, trace: bool, reset: bool, prototype: bool
+    database_url: str, scenario: str, trace: bool, reset: bool, before: bool
 ) -> dict[str, Any]:
     """Open the database, run two ticks, report times and memory."""
-    store: Any = tick_prototype if prototype else deliveries
+    store: Any = tick_before if before else deliveries
     config = load_platform(None).reminders
     now = scenario_clock(config, scenario, datetime.now(ZONE).date())
     await open_database(database_url)
@@ -107,7 +108,7 @@ async def measure(
         await close_database()
     return {
         "scenario": scenario,
-        "prototype": prototype,
+        "before": before,
         "clock": now.isoformat(),
         "first": first,
         "second": second,
@@ -119,11 +120,11 @@ async def measure(
 
 
 def main(argv: list[str]) -> None:
-    """Command line: DATABASE_URL SCENARIO [--tracemalloc] [--reset] [--prototype]."""
+    """Command line: DATABASE_URL SCENARIO [--tracemalloc] [--reset] [--before]."""
     flags = set(argv[2:])
     result = asyncio.run(
         measure(
-            argv[0], argv[1], "--tracemalloc" in flags, "--reset" in flags, "--prototype" in flags
+            argv[0], argv[1], "--tracemalloc" in flags, "--reset" in flags, "--before" in flags
         )
     )
     print(json.dumps(result))

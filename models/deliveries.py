@@ -12,8 +12,10 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
+from tortoise import connections
 from tortoise.expressions import Q
 
 from models.reminder_entities import DeliveryState, ReminderDelivery
@@ -24,56 +26,98 @@ ERROR_MAX = 200
 S = DeliveryState
 
 
-async def _existing(dues: Sequence[Due]) -> dict[tuple[str, int, str], ReminderDelivery]:
-    """The rows already recorded for these items, by key (one query per rule)."""
+Key = tuple[str, int, str]
+LATE = "missed by more than the grace window"
+CHUNK = 5000  # rows per statement: under PostgreSQL's 32,767 arguments, SQLite's too
+LOG_ROWS = 20  # skipped rows logged one by one; past that, a count (a 100k fan-out)
+CLOSED = (S.SENT, S.FAILED, S.UNREACHABLE, S.SKIPPED)
+
+
+async def _existing(dues: Sequence[Due]) -> dict[Key, tuple[int, str]]:
+    """(id, state) of the rows already recorded for these items, by key (one query per rule).
+    Tuples, not models: at 100k recipients building models was most of a tick."""
     by_rule: dict[str, set[str]] = defaultdict(set)
     for item in dues:
         by_rule[item.rule].add(item.occurrence)
-    found: dict[tuple[str, int, str], ReminderDelivery] = {}
+    found: dict[Key, tuple[int, str]] = {}
     for rule, occurrences in by_rule.items():
-        for row in await ReminderDelivery.filter(rule=rule, occurrence__in=sorted(occurrences)):
-            found[(row.rule, row.recipient_id, row.occurrence)] = row
+        rows = await ReminderDelivery.filter(
+            rule=rule, occurrence__in=sorted(occurrences)
+        ).values_list("id", "recipient_id", "occurrence", "state")
+        for row_id, recipient, occurrence, state in rows:
+            found[(rule, recipient, occurrence)] = (row_id, state)
     return found
+
+
+def _insert_sql(dialect: str, columns: Sequence[str]) -> str:
+    marks = ", ".join(
+        f"${n}" if dialect == "postgres" else "?" for n in range(1, len(columns) + 1)
+    )
+    names = ", ".join(f'"{c}"' for c in columns)
+    return (
+        f'INSERT INTO "reminder_deliveries" ({names}) VALUES ({marks}) '
+        'ON CONFLICT ("rule", "recipient_id", "occurrence") DO NOTHING'
+    )
+
+
+async def _insert(items: Sequence[Due], now: datetime, grace: timedelta) -> list[Due]:
+    """Insert the items as rows, skipped when past the grace window; returns the late ones.
+    Another process may insert the same rows at once: the unique key keeps one."""
+    fields = ReminderDelivery._meta.fields_map
+    connection = connections.get("default")
+    columns = ("rule", "recipient_id", "occurrence", "due_at", "state", "params", "error")
+    sql = _insert_sql(connection.capabilities.dialect, (*columns, "attempts", "created_at"))
+    created = fields["created_at"].to_db_value(datetime.now(UTC), ReminderDelivery)
+    encoded: dict[int, Any] = {}  # a fan-out shares one params dict: encode it once
+    late: list[Due] = []
+    rows: list[list[Any]] = []
+    for item in items:
+        skipped = item.due_at < now - grace
+        if skipped:
+            late.append(item)
+        if id(item.params) not in encoded:
+            encoded[id(item.params)] = fields["params"].to_db_value(item.params, ReminderDelivery)
+        rows.append(
+            [
+                item.rule,
+                item.recipient_id,
+                item.occurrence,
+                fields["due_at"].to_db_value(item.due_at, ReminderDelivery),
+                (S.SKIPPED if skipped else S.PENDING).value,
+                encoded[id(item.params)],
+                LATE if skipped else None,
+                0,
+                created,
+            ]
+        )
+    for start in range(0, len(rows), CHUNK):
+        await connection.execute_many(sql, rows[start : start + CHUNK])
+    return late
+
+
+def _log_skipped(keys: Sequence[Key], reason: str, due: Sequence[datetime] = ()) -> None:
+    for n, (rule, recipient, occurrence) in enumerate(keys[:LOG_ROWS]):
+        when = f": due {due[n].isoformat()}" if due else ""
+        log.warning(
+            "reminder %s/%s to %s skipped%s, %s", rule, occurrence, recipient, when, reason
+        )
+    if len(keys) > LOG_ROWS:
+        log.warning("... and %d more reminders skipped, %s", len(keys) - LOG_ROWS, reason)
 
 
 async def record(dues: Sequence[Due], now: datetime, grace: timedelta) -> list[int]:
     """Record the items not yet known; those past the grace window are recorded as skipped
-    (and logged once). Returns the ids of the rows that may be sent now."""
+    (and logged). Returns the ids of the rows that may be sent now."""
     known = await _existing(dues)
-    fresh: list[ReminderDelivery] = []
-    missed: list[ReminderDelivery] = []
-    for item in dues:
-        if item.key in known:
-            continue
-        late = item.due_at < now - grace
-        (missed if late else fresh).append(
-            ReminderDelivery(
-                rule=item.rule,
-                recipient_id=item.recipient_id,
-                occurrence=item.occurrence,
-                due_at=item.due_at,
-                params=item.params,
-                state=S.SKIPPED if late else S.PENDING,
-                error="missed by more than the grace window" if late else None,
-            )
-        )
-    # Another process may record the same rows at the same moment: the unique key keeps one.
-    if fresh or missed:
-        await ReminderDelivery.bulk_create([*fresh, *missed], ignore_conflicts=True)
-    for row in missed:
-        log.warning(
-            "reminder %s/%s to %s skipped: due %s, missed by more than the grace window",
-            row.rule,
-            row.occurrence,
-            row.recipient_id,
-            row.due_at.isoformat(),
-        )
-    sendable = [i for i in dues if i.due_at >= now - grace]
-    rows = await _existing(sendable) if fresh else known
+    fresh = [item for item in dues if item.key not in known]
+    if fresh:
+        late = await _insert(fresh, now, grace)
+        _log_skipped([i.key for i in late], LATE, [i.due_at for i in late])
+        known = await _existing(dues)
     return [
-        rows[i.key].id
-        for i in sendable
-        if i.key in rows and rows[i.key].state not in (S.SENT, S.FAILED, S.UNREACHABLE, S.SKIPPED)
+        known[item.key][0]
+        for item in dues
+        if item.due_at >= now - grace and item.key in known and known[item.key][1] not in CLOSED
     ]
 
 
@@ -83,33 +127,25 @@ async def settle_stale(
     """Rows recorded but never sent that the rules no longer call for (the report came in, the
     demand was matched, the record was deleted) or that waited past the grace window (a long
     outage after they were recorded): marked skipped with the reason, and logged."""
-    wanted = {item.key for item in dues}
-    waiting = await ReminderDelivery.filter(
-        Q(state__in=[S.PENDING, S.RETRY]) | Q(state=S.CLAIMED, lease_until__lt=now),
-        due_at__gte=since,
-        due_at__lte=now,
+    waiting = Q(state__in=[S.PENDING, S.RETRY]) | Q(state=S.CLAIMED, lease_until__lt=now)
+    rows = await ReminderDelivery.filter(waiting, due_at__gte=since, due_at__lte=now).values_list(
+        "id", "rule", "recipient_id", "occurrence", "due_at"
     )
+    wanted = {item.key for item in dues}
+    late = [row for row in rows if row[4] < now - grace]
+    gone = [row for row in rows if row[4] >= now - grace and row[1:4] not in wanted]
     settled = 0
-    for row in waiting:
-        if row.due_at < now - grace:
-            reason = "missed by more than the grace window"
-        elif (row.rule, row.recipient_id, row.occurrence) not in wanted:
-            reason = "no longer due"
-        else:
-            continue
-        # Compare-and-set: a sender that claimed it meanwhile (a valid lease) keeps it.
-        changed = await ReminderDelivery.filter(_claimable(now), id=row.id).update(
-            state=S.SKIPPED, error=reason, lease_until=None
-        )
+    for chosen, reason in ((late, LATE), (gone, "no longer due")):
+        ids = [row[0] for row in chosen]
+        changed = 0
+        for start in range(0, len(ids), CHUNK):
+            # Compare-and-set: a sender that claimed one meanwhile (a valid lease) keeps it.
+            changed += await ReminderDelivery.filter(
+                _claimable(now), id__in=ids[start : start + CHUNK]
+            ).update(state=S.SKIPPED, error=reason, lease_until=None)
         if changed:
-            settled += 1
-            log.warning(
-                "reminder %s/%s to %s skipped: %s",
-                row.rule,
-                row.occurrence,
-                row.recipient_id,
-                reason,
-            )
+            _log_skipped([row[1:4] for row in chosen], reason)
+        settled += changed
     return settled
 
 
