@@ -84,10 +84,10 @@ async def _tick(config: ReminderConfig, now: datetime, store: Any = deliveries) 
 
 
 async def measure(
-    database_url: str, scenario: str, trace: bool, reset: bool, before: bool
+    database_url: str, scenario: str, trace: bool, reset: bool, old_code: bool
 ) -> dict[str, Any]:
     """Open the database, run two ticks, report times and memory."""
-    store: Any = tick_before if before else deliveries
+    store: Any = tick_before if old_code else deliveries
     config = load_platform(None).reminders
     now = scenario_clock(config, scenario, datetime.now(ZONE).date())
     await open_database(database_url)
@@ -108,7 +108,7 @@ async def measure(
         await close_database()
     return {
         "scenario": scenario,
-        "before": before,
+        "old_code": old_code,
         "clock": now.isoformat(),
         "first": first,
         "second": second,

@@ -115,11 +115,3 @@ def _claimable(now: datetime) -> Q:
         | Q(state=S.RETRY, lease_until__lte=now)
         | Q(state=S.CLAIMED, lease_until__lt=now)  # its sender died or stalled
     )
-
-
-def _claimable(now: datetime) -> Q:
-    return (
-        Q(state=S.PENDING)
-        | Q(state=S.RETRY, lease_until__lte=now)
-        | Q(state=S.CLAIMED, lease_until__lt=now)  # its sender died or stalled
-    )
