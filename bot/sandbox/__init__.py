@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from bot.config import load_platform, load_settings
 from bot.emulator import BotAPIEmulator
 from bot.notifier import commands_for
 from bot.runner import serve
+from bot.sandbox.year import seed_year
 from bot.web import create_web_app
 from locales.i18n import use_locale
 from models.credit_code import check_character
@@ -108,7 +110,7 @@ def registered(persona: dict[str, Any]) -> bool:
     return bool(persona["role"] != "new user")
 
 
-async def seed(database_url: str, categories: list[str]) -> None:
+async def seed(database_url: str, categories: list[str], today: date) -> None:
     """Demo data: a reviewer, an enterprise, an institution of the service tier, an assistant.
 
     The admin comes from ADMIN_IDS. Together they can play a demand from submission to
@@ -147,7 +149,7 @@ async def seed(database_url: str, categories: list[str]) -> None:
                 "status": OrgStatus.ACTIVE,
             },
         )
-        await User.update_or_create(
+        owner, _ = await User.update_or_create(
             id=9101,
             defaults={
                 "first_name": "李经理",
@@ -168,11 +170,12 @@ async def seed(database_url: str, categories: list[str]) -> None:
                 "kind": OrgKind.INSTITUTION,
                 "township": "chengnan",
                 "status": OrgStatus.ACTIVE,
-                "tier": InstitutionTier.SERVICE,
+                # A 创新券服务机构 (Shenyang art. 7), so 李经理 can play a voucher with it.
+                "tier": InstitutionTier.VOUCHER,
                 "service_fields": categories,
             },
         )
-        await User.update_or_create(
+        rep, _ = await User.update_or_create(
             id=9201,
             defaults={
                 "first_name": "赵检测",
@@ -197,6 +200,7 @@ async def seed(database_url: str, categories: list[str]) -> None:
                 "reachable": True,
             },
         )
+        await seed_year(today, org, owner, (institution, rep), categories)
     finally:
         await close_database()
 
@@ -283,7 +287,8 @@ async def run_sandbox() -> None:
     _fresh_directory(data_dir)
     settings, platform, web_app, _ = build_sandbox(data_dir)
     await migrate(settings.database_url)
-    await seed(settings.database_url, [c.code for c in platform.categories])
+    today = datetime.now(settings.tz).date()
+    await seed(settings.database_url, [c.code for c in platform.categories], today)
     print(
         f"innobridge sandbox: open http://{settings.http_host}:{settings.http_port}/sandbox",
         flush=True,
