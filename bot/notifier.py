@@ -18,7 +18,13 @@ from telegram import (
 )
 from telegram.error import BadRequest, Forbidden, TelegramError
 
-from bot import notify_demand_submit, notify_engagement, notify_institutions, notify_market
+from bot import (
+    notify_demand_submit,
+    notify_engagement,
+    notify_institutions,
+    notify_market,
+    notify_vouchers,
+)
 from handlers.review import edit_card, send_card
 from handlers.review_views import reason_text
 from locales.i18n import t, use_locale
@@ -39,13 +45,13 @@ ReplyMarkup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove |
 
 BASE_COMMANDS = ("start", "help", "status", "language", "cancel", "mydata", "forget")
 ROLE_COMMANDS: dict[Role, tuple[str, ...]] = {
-    Role.ENTERPRISE: ("new", "my", "complaint", "object"),
+    Role.ENTERPRISE: ("new", "my", "voucher", "complaint", "object"),
     Role.ASSISTANT: ("new", "township", "my", "object"),
-    Role.INSTITUTION: ("demands", "my", "report", "object"),
+    Role.INSTITUTION: ("demands", "my", "voucher", "report", "object"),
     Role.RESEARCH: ("demands", "my", "object"),
-    Role.REVIEWER: ("pending", "object"),
+    Role.REVIEWER: ("pending", "voucher", "object"),
     Role.PUBLISHER: ("pending", "object"),
-    Role.ADMIN: ("pending", "invite", "complaints", "reminders", "tier", "object"),
+    Role.ADMIN: ("pending", "voucher", "invite", "complaints", "reminders", "tier", "object"),
 }
 # Each area of the demand lifecycle renders its own events (bot/notify_*.py).
 AREA_HANDLERS = (
@@ -53,6 +59,7 @@ AREA_HANDLERS = (
     notify_market.HANDLERS,
     notify_engagement.HANDLERS,
     notify_institutions.HANDLERS,
+    notify_vouchers.HANDLERS,
 )
 MENU_LANGUAGES = {"zh_CN": "zh", "en": "en"}
 

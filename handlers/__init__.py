@@ -14,6 +14,7 @@ from handlers import (
     privacy,
     reminders,
     review,
+    vouchers,
 )
 
 # (command, handler, shown in menus) — the menus themselves are set by bot/notifier.py.
@@ -27,8 +28,9 @@ COMMANDS = {
     "invite": admin.invite,
 }
 # The demand lifecycle (issue #3), one module per area; each brings its commands and buttons.
-# Then /mydata and /forget (issue #7), which every user has; then tiers and sanctions (#5).
-AREAS = (demand_submit, market, engagement, reminders, privacy, institutions)
+# Then /mydata and /forget (issue #7), which every user has; then tiers and sanctions (#5),
+# and innovation vouchers (#5).
+AREAS = (demand_submit, market, engagement, reminders, privacy, institutions, vouchers)
 
 
 def build_handlers() -> list[BaseHandler]:

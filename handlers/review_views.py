@@ -14,7 +14,9 @@ from babel.dates import format_datetime
 from babel.numbers import format_decimal
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from handlers.vouchers_views import voucher_card_lines, voucher_card_markup
 from locales.i18n import Raw, t
+from models import vouchers
 from models.entities import ReviewStatus
 from models.phone import mask_phone
 from models.platform import Label, PlatformConfig
@@ -24,7 +26,7 @@ REASON_PRESET = "preset:"
 # A card is one Telegram message (at most 4096 characters): long descriptions are cut.
 DESCRIPTION_SHOWN = 1500
 SHA_SHOWN = 16
-KINDS = ("registration", "demand", "contract")
+KINDS = ("registration", "demand", "contract", *vouchers.SUBJECTS)
 DYNAMIC_IDS = (
     *(f"review.kind.{kind}" for kind in KINDS),
     *(f"review.check.{item}" for item in CHECKLIST),
@@ -160,6 +162,8 @@ def card_text(card: Card, platform: PlatformConfig, locale: str, tz: str) -> str
         lines = _registration_lines(card, platform, locale)
     elif isinstance(card, DemandCard):
         lines = _demand_lines(card, platform, locale)
+    elif isinstance(card, vouchers.VoucherCard):
+        lines = voucher_card_lines(card, locale)
     else:
         lines = _contract_lines(card, locale)
     return "\n".join(lines + _outcome_lines(card, platform, locale, tz))
@@ -169,6 +173,8 @@ def card_markup(card: Card) -> InlineKeyboardMarkup | None:
     """The buttons while pending (checklist and files first); nothing once closed."""
     if card.review.status is not ReviewStatus.PENDING:
         return None
+    if isinstance(card, vouchers.VoucherCard):
+        return voucher_card_markup(card)
     review_id = card.review.id
     rows: list[list[InlineKeyboardButton]] = []
     approve, reject = t("button.approve"), t("button.reject")
@@ -196,9 +202,11 @@ def card_markup(card: Card) -> InlineKeyboardMarkup | None:
 
 
 def kind_of(card: Card) -> str:
-    """registration, demand or contract."""
+    """registration, demand, contract, voucher or voucher_redemption."""
     if isinstance(card, RegistrationCard):
         return "registration"
+    if isinstance(card, vouchers.VoucherCard):
+        return card.review.subject_type
     return "demand" if isinstance(card, DemandCard) else "contract"
 
 
@@ -208,6 +216,8 @@ def pending_label(card: Card) -> str:
         about = card.registration.org_name
     elif isinstance(card, DemandCard):
         about = card.demand.title
+    elif isinstance(card, vouchers.VoucherCard):
+        about = card.enterprise_name
     else:
         about = card.institution_name
     return f"{t(f'review.kind.{kind_of(card)}')} {card.reference} · {about}"[:60]

@@ -156,6 +156,16 @@ class InstitutionSanctioned:
     open_references: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class VoucherChanged:
+    """An innovation voucher moved (applied, granted, refused, withdrawn, redemption asked,
+    redeemed, redemption refused): both sides are told."""
+
+    voucher_id: int
+    action: str
+    actor_id: int | None
+
+
 Event = (
     ReviewRequested
     | ReviewDecided
@@ -176,4 +186,5 @@ Event = (
     | ObjectionFiled
     | ObjectionDecided
     | InstitutionSanctioned
+    | VoucherChanged
 )

@@ -78,6 +78,13 @@ TABLE: dict[str, Permission] = {
     # any active registered user may object during the public notice (公示)
     "tier.object": _p(set(Role), REL.NONE, "objection.not_allowed"),
     "objection.decide": _p({R.ADMIN}, REL.NONE, "institution.admin_only"),
+    # innovation vouchers (Shenyang art. 7, Jiangsu art. 22 and 30, Rugao art. 12(4))
+    "voucher.apply": _p({R.ENTERPRISE}, REL.OWNER_SIDE, "voucher.enterprise_only"),
+    "voucher.withdraw": _p({R.ENTERPRISE}, REL.OWNER_SIDE, "voucher.not_yours"),
+    "voucher.redeem": _p({R.INSTITUTION}, REL.PROVIDER, "voucher.institution_only"),
+    "voucher.decide": _p({R.REVIEWER, R.ADMIN}, REL.NONE, "review.not_allowed"),
+    # an enterprise or institution reads its own ledger
+    "voucher.ledger": _p({R.ENTERPRISE, R.INSTITUTION}, REL.PARTY, "voucher.no_ledger"),
 }
 
 

@@ -5,6 +5,8 @@ It lives in the domain because the rules check answers against it; bot/config.py
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from models.reminder_config import ReminderConfig
@@ -81,6 +83,23 @@ class InstitutionConfig(BaseModel):
     notice_days: int = Field(default=7, ge=1, le=60)
 
 
+class VoucherConfig(BaseModel):
+    """Innovation vouchers (创新券; Shenyang art. 7, Jiangsu art. 22 and 30)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # The share of the contract amount a voucher may cover.
+    subsidy_ratio: Decimal = Field(default=Decimal("0.5"), gt=0, le=1, decimal_places=4)
+    # Yearly caps in yuan, counted over granted, redemption-requested and redeemed vouchers.
+    enterprise_cap_per_year: Decimal = Field(
+        default=Decimal(200000), gt=0, le=100_000_000, decimal_places=2
+    )
+    # Jiangsu art. 30: at most 500,000 yuan a year for one legal entity.
+    institution_cap_per_year: Decimal = Field(
+        default=Decimal(500000), gt=0, le=100_000_000, decimal_places=2
+    )
+
+
 class PlatformConfig(BaseModel):
     """The platform's own data: townships, service categories, review stages."""
 
@@ -93,6 +112,7 @@ class PlatformConfig(BaseModel):
     demands: DemandConfig
     reminders: ReminderConfig = Field(default_factory=ReminderConfig)
     institutions: InstitutionConfig = Field(default_factory=InstitutionConfig)
+    vouchers: VoucherConfig = Field(default_factory=VoucherConfig)
 
     @model_validator(mode="after")
     def _unique_codes(self) -> PlatformConfig:

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from tortoise.transactions import in_transaction
 
-from models import audit, engagements, market, permissions, registration
+from models import audit, engagements, market, permissions, registration, vouchers
 from models import demands as demand_rules
 from models.demand_entities import Demand, Engagement
 from models.entities import (
@@ -43,6 +43,8 @@ CONCLUDE = {
     registration.SUBJECT: registration.conclude,
     demand_rules.SUBJECT: market.conclude_review,
     engagements.CONTRACT_SUBJECT: engagements.conclude_contract_review,
+    vouchers.APPLICATION: vouchers.conclude_application,
+    vouchers.REDEMPTION: vouchers.conclude_redemption,
 }
 
 # Which roles may decide at which stage: models/permissions.py, "review.<stage>".
@@ -224,7 +226,7 @@ class ContractCard:
         return self.demand.reference
 
 
-Card = RegistrationCard | DemandCard | ContractCard
+Card = RegistrationCard | DemandCard | ContractCard | vouchers.VoucherCard
 
 
 async def card(review_id: int, viewer_id: int | None = None) -> Card:
@@ -255,6 +257,8 @@ async def card(review_id: int, viewer_id: int | None = None) -> Card:
         demand = await Demand.get(id=engagement.demand_id)
         institution = await Organization.get(id=engagement.institution_id)
         return ContractCard(review, engagement, demand, institution.name, decider)
+    if review.subject_type in vouchers.SUBJECTS:
+        return await vouchers.card(review, decider)
     raise NotFound("review.not_found")
 
 

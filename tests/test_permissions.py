@@ -48,6 +48,11 @@ EXPECTED: dict[str, set[Role]] = {
     "institution.revoke": {AD},
     "tier.object": set(Role),
     "objection.decide": {AD},
+    "voucher.apply": {E},
+    "voucher.withdraw": {E},
+    "voucher.redeem": {IN},
+    "voucher.decide": {RV, AD},
+    "voucher.ledger": {E, IN},
 }
 
 
