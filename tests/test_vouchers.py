@@ -8,6 +8,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 
+import pydantic
 import pytest
 
 from models import engagements, review, revocation, vouchers
@@ -349,3 +350,19 @@ async def test_a_suspended_institution_is_refused_at_grant(database: str) -> Non
     with pytest.raises(NotAllowed):
         await vouchers.grant(c.reviewer, voucher.id, None, CFG)
     assert (await Voucher.get(id=voucher.id)).status is V.APPLIED
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"subsidy_ratio": 0},
+        {"subsidy_ratio": 1.5},
+        {"institution_cap_per_year": -1},
+        {"enterprise_cap_per_year": 10**9},
+        {"cap": 5},
+    ],
+)
+def test_bad_voucher_configuration_is_refused_at_start(bad: dict[str, object]) -> None:
+    with pytest.raises(pydantic.ValidationError):
+        VoucherConfig.model_validate(bad)
+    assert PLATFORM.vouchers.institution_cap_per_year == Decimal(500000)  # Jiangsu art. 30
