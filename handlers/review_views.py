@@ -16,7 +16,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from handlers.vouchers_views import voucher_card_lines, voucher_card_markup
 from locales.i18n import Raw, t
-from models import vouchers
+from models import voucher_decisions, vouchers
 from models.entities import ReviewStatus
 from models.phone import mask_phone
 from models.platform import Label, PlatformConfig
@@ -162,7 +162,7 @@ def card_text(card: Card, platform: PlatformConfig, locale: str, tz: str) -> str
         lines = _registration_lines(card, platform, locale)
     elif isinstance(card, DemandCard):
         lines = _demand_lines(card, platform, locale)
-    elif isinstance(card, vouchers.VoucherCard):
+    elif isinstance(card, voucher_decisions.VoucherCard):
         lines = voucher_card_lines(card, locale)
     else:
         lines = _contract_lines(card, locale)
@@ -173,7 +173,7 @@ def card_markup(card: Card) -> InlineKeyboardMarkup | None:
     """The buttons while pending (checklist and files first); nothing once closed."""
     if card.review.status is not ReviewStatus.PENDING:
         return None
-    if isinstance(card, vouchers.VoucherCard):
+    if isinstance(card, voucher_decisions.VoucherCard):
         return voucher_card_markup(card)
     review_id = card.review.id
     rows: list[list[InlineKeyboardButton]] = []
@@ -205,7 +205,7 @@ def kind_of(card: Card) -> str:
     """registration, demand, contract, voucher or voucher_redemption."""
     if isinstance(card, RegistrationCard):
         return "registration"
-    if isinstance(card, vouchers.VoucherCard):
+    if isinstance(card, voucher_decisions.VoucherCard):
         return card.review.subject_type
     return "demand" if isinstance(card, DemandCard) else "contract"
 
@@ -216,7 +216,7 @@ def pending_label(card: Card) -> str:
         about = card.registration.org_name
     elif isinstance(card, DemandCard):
         about = card.demand.title
-    elif isinstance(card, vouchers.VoucherCard):
+    elif isinstance(card, voucher_decisions.VoucherCard):
         about = card.enterprise_name
     else:
         about = card.institution_name

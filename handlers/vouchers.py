@@ -10,6 +10,8 @@ press is checked again by models/vouchers.py, so a stale or forged one changes n
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
@@ -44,9 +46,10 @@ from handlers.vouchers_views import (
     voucher_line,
 )
 from locales.i18n import t
-from models import conversations, permissions, review, vouchers
+from models import conversations, permissions, review, voucher_decisions, vouchers
 from models.conversations import ConversationState
-from models.entities import Organization, ReviewStatus, Role, User
+from models.demand_entities import Engagement
+from models.entities import Organization, Review, ReviewStatus, Role, User
 from models.errors import AlreadyDecided, NotAllowed, ValidationFailed
 
 
@@ -57,7 +60,7 @@ async def voucher_command(update: Update, context: Context, user: User) -> None:
     chat = update.effective_chat
     if user.role in (Role.REVIEWER, Role.ADMIN):
         permissions.require("voucher.decide", user)
-        waiting = await review.Review.filter(
+        waiting = await Review.filter(
             subject_type__in=list(vouchers.SUBJECTS), status=ReviewStatus.PENDING
         ).order_by("id")
         if not waiting:
@@ -130,7 +133,7 @@ async def _ask(update: Update, state: str, data: dict[str, object]) -> None:
 async def _begin_apply(update: Update, context: Context, user: User, raw: str) -> None:
     config = platform(context).vouchers
     demand, limit = await vouchers.may_apply(user, button_number(raw), config)
-    engagement = await vouchers.Engagement.get(demand_id=demand.id)
+    engagement = await Engagement.get(demand_id=demand.id)
     institution = await Organization.get(id=engagement.institution_id)
     data: dict[str, object] = {
         "demand": demand.id,
@@ -156,7 +159,7 @@ async def on_apply_message(
         if conversation.state == AMOUNT:
             limit = data.get("limit")
             amount = vouchers.check_amount(
-                message.text or "", vouchers.Decimal(limit) if limit else None
+                message.text or "", Decimal(str(limit)) if limit else None
             )
             data["amount"], conversation.state = str(amount), PURPOSE
         elif conversation.state == PURPOSE:
@@ -234,7 +237,9 @@ async def _begin_grant(update: Update, context: Context, user: User, raw: str) -
 async def _grant(
     update: Update, context: Context, user: User, voucher_id: int, raw: object
 ) -> None:
-    voucher, events = await vouchers.grant(user, voucher_id, raw, platform(context).vouchers)
+    voucher, events = await voucher_decisions.grant(
+        user, voucher_id, raw, platform(context).vouchers
+    )
     await conversations.clear(conversation_key(update))
     await answer(update)
     assert update.effective_chat

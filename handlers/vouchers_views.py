@@ -10,8 +10,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from locales.i18n import current_locale, t
 from models.entities import ReviewStatus
+from models.voucher_decisions import VoucherCard
 from models.voucher_entities import Voucher, VoucherStatus
-from models.vouchers import COUNTED, Ledger, VoucherCard
+from models.vouchers import COUNTED, PURPOSE_MAX, PURPOSE_MIN, Ledger
 
 APPLY_FLOW = "voucher_apply"
 GRANT_FLOW = "voucher_grant"
@@ -108,12 +109,11 @@ def grant_prompt(review_id: int, voucher: Voucher) -> tuple[str, InlineKeyboardM
 
 def voucher_line(voucher: Voucher) -> str:
     """One voucher in a list: reference, amount, status, and a refusal reason if any."""
-    amount = voucher.amount_granted if voucher.amount_granted is not None else None
     text = t(
         "voucher.line",
         reference=voucher.reference,
         requested=money(voucher.amount_requested),
-        granted=money(amount),
+        granted=money(voucher.amount_granted),
         status=status_label(voucher.status),
     )
     if voucher.reason and voucher.status in (VoucherStatus.REFUSED, VoucherStatus.GRANTED):
@@ -161,7 +161,7 @@ def ask_text(state: str, data: dict[str, Any]) -> str:
         limit = data.get("limit")
         key = "voucher.ask.amount_limit" if limit else "voucher.ask.amount"
         return f"{head}\n{t(key, limit=money(Decimal(limit)) if limit else '')}"
-    return f"{head}\n{t('voucher.ask.purpose', min=5, max=500)}"
+    return f"{head}\n{t('voucher.ask.purpose', min=PURPOSE_MIN, max=PURPOSE_MAX)}"
 
 
 def summary(data: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:

@@ -12,7 +12,15 @@ from datetime import UTC, datetime
 
 from tortoise.transactions import in_transaction
 
-from models import audit, engagements, market, permissions, registration, vouchers
+from models import (
+    audit,
+    engagements,
+    market,
+    permissions,
+    registration,
+    voucher_decisions,
+    vouchers,
+)
 from models import demands as demand_rules
 from models.demand_entities import Demand, Engagement
 from models.entities import (
@@ -43,8 +51,8 @@ CONCLUDE = {
     registration.SUBJECT: registration.conclude,
     demand_rules.SUBJECT: market.conclude_review,
     engagements.CONTRACT_SUBJECT: engagements.conclude_contract_review,
-    vouchers.APPLICATION: vouchers.conclude_application,
-    vouchers.REDEMPTION: vouchers.conclude_redemption,
+    vouchers.APPLICATION: voucher_decisions.conclude_application,
+    vouchers.REDEMPTION: voucher_decisions.conclude_redemption,
 }
 
 # Which roles may decide at which stage: models/permissions.py, "review.<stage>".
@@ -226,7 +234,7 @@ class ContractCard:
         return self.demand.reference
 
 
-Card = RegistrationCard | DemandCard | ContractCard | vouchers.VoucherCard
+Card = RegistrationCard | DemandCard | ContractCard | voucher_decisions.VoucherCard
 
 
 async def card(review_id: int, viewer_id: int | None = None) -> Card:
@@ -258,7 +266,7 @@ async def card(review_id: int, viewer_id: int | None = None) -> Card:
         institution = await Organization.get(id=engagement.institution_id)
         return ContractCard(review, engagement, demand, institution.name, decider)
     if review.subject_type in vouchers.SUBJECTS:
-        return await vouchers.card(review, decider)
+        return await voucher_decisions.card(review, decider)
     raise NotFound("review.not_found")
 
 

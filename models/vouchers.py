@@ -27,12 +27,11 @@ from models import audit, demands, permissions, tiers
 from models.demand_entities import Demand, DemandStatus, Engagement, Feedback
 from models.engagements import engagement_of, is_institution_side
 from models.entities import InstitutionTier, Organization, OrgStatus, Review, ReviewStatus, User
-from models.errors import AlreadyDecided, InvalidTransition, NotAllowed, NotFound, ValidationFailed
+from models.errors import InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from models.events import Event, ReviewDecided, ReviewRequested, VoucherChanged
 from models.money import CENT, parse_yuan
 from models.platform import VoucherConfig
 from models.text import storable
-from models.users import display_name
 from models.voucher_entities import Voucher, VoucherStatus
 
 APPLICATION = "voucher"
@@ -104,7 +103,7 @@ async def check_institution(institution_id: int) -> Organization:
     return org
 
 
-async def _move(
+async def move(
     voucher: Voucher, target: VoucherStatus, actor_id: int | None, action: str, **changes: Any
 ) -> None:
     """Compare-and-set from the status read; call inside a transaction. Audited."""
@@ -224,7 +223,7 @@ async def withdraw(user: User, voucher_id: int) -> list[Event]:
                 status=ReviewStatus.CANCELLED, decided_at=datetime.now(UTC)
             )
         voucher = await get(voucher_id)
-        await _move(voucher, V.WITHDRAWN, user.id, "voucher.withdrawn")
+        await move(voucher, V.WITHDRAWN, user.id, "voucher.withdrawn")
     events: list[Event] = [VoucherChanged(voucher.id, "withdrawn", user.id)]
     return [ReviewDecided(pending.id), *events] if pending else events
 
@@ -249,7 +248,7 @@ async def request_redemption(user: User, voucher_id: int) -> list[Event]:
     if not await Feedback.exists(engagement_id=engagement.id):
         raise NotAllowed("voucher.no_feedback", reference=voucher.reference)
     async with in_transaction():
-        await _move(
+        await move(
             voucher,
             V.REDEEM_REQUESTED,
             user.id,
@@ -285,26 +284,6 @@ async def redeemable(user: User) -> list[Voucher]:
     )
 
 
-# --- reviewers --------------------------------------------------------------------------
-
-
-async def pending_review(voucher: Voucher, subject: str) -> Review | None:
-    """The review of this voucher that waits for a decision, if any."""
-    return await Review.get_or_none(
-        subject_type=subject, subject_id=voucher.id, status=ReviewStatus.PENDING
-    )
-
-
-async def _late(review_id: int) -> AlreadyDecided:
-    decided = await Review.get(id=review_id).prefetch_related("decided_by")
-    return AlreadyDecided(
-        "review.already_decided",
-        by=display_name(decided.decided_by) if decided.decided_by else "?",
-        approved=decided.status is ReviewStatus.APPROVED,
-        withdrawn=decided.status is ReviewStatus.CANCELLED,
-    )
-
-
 async def room(org_id: int, year: int, cap: Decimal) -> Decimal:
     """What is left of an organisation's yearly cap (either side of the voucher)."""
     rows = await Voucher.filter(
@@ -312,101 +291,6 @@ async def room(org_id: int, year: int, cap: Decimal) -> Decimal:
     ).values_list("amount_granted", flat=True)
     used = sum((Decimal(str(a or 0)) for a in rows), Decimal(0))
     return max(cap - used, Decimal(0))
-
-
-async def grant(
-    user: User, voucher_id: int, amount: object | None, config: VoucherConfig
-) -> tuple[Voucher, list[Event]]:
-    """A reviewer grants an amount (the requested one by default); the first decision wins."""
-    permissions.require("voucher.decide", user)
-    voucher = await get(voucher_id)
-    review = (
-        await Review.filter(subject_type=APPLICATION, subject_id=voucher.id)
-        .order_by("-id")
-        .first()
-    )
-    if review is None:
-        raise NotFound("voucher.not_found")
-    if review.status is not ReviewStatus.PENDING:
-        raise await _late(review.id)
-    value = voucher.amount_requested if amount is None else check_amount(amount, None)
-    if value > voucher.amount_requested:
-        raise ValidationFailed("voucher.over_requested", requested=yuan(voucher.amount_requested))
-    async with in_transaction():
-        won = await Review.filter(id=review.id, status=ReviewStatus.PENDING).update(
-            status=ReviewStatus.APPROVED, decided_by_id=user.id, decided_at=datetime.now(UTC)
-        )
-        if not won:
-            raise await _late(review.id)
-        await audit.record(user.id, "review.approved", "review", review.id)
-        await _grant(voucher.id, value, user.id, config)
-    return await get(voucher_id), [
-        ReviewDecided(review.id),
-        VoucherChanged(voucher.id, "granted", user.id),
-    ]
-
-
-async def _grant(voucher_id: int, amount: Decimal, actor_id: int, config: VoucherConfig) -> None:
-    """Inside the decision's transaction: the institution still qualifies, the caps hold."""
-    voucher = await get(voucher_id)
-    await check_institution(voucher.institution_id)
-    # Both organisations locked: two grants for the same enterprise are counted one by one.
-    ids = sorted({voucher.enterprise_id, voucher.institution_id})
-    await Organization.filter(id__in=ids).select_for_update()
-    for org_id, cap, key in (
-        (voucher.enterprise_id, config.enterprise_cap_per_year, "voucher.over_enterprise_cap"),
-        (voucher.institution_id, config.institution_cap_per_year, "voucher.over_institution_cap"),
-    ):
-        left = await room(org_id, voucher.year, cap)
-        if amount > left:
-            org = await Organization.get(id=org_id)
-            raise ValidationFailed(
-                key, name=org.name, year=voucher.year, cap=yuan(cap), room=yuan(left)
-            )
-    await _move(
-        voucher,
-        V.GRANTED,
-        actor_id,
-        "voucher.granted",
-        amount_granted=amount,
-        decided_by_id=actor_id,
-        decided_at=datetime.now(UTC),
-        reason=None,
-    )
-
-
-async def conclude_application(
-    voucher_id: int, approved: bool, reason: str | None, actor_id: int
-) -> list[Event]:
-    """The review machinery decided an application (Refuse, with its reason)."""
-    if approved:
-        # A grant needs its amount and the caps: only `grant` does it (no such button here).
-        raise NotAllowed("button.forged")
-    voucher = await get(voucher_id)
-    await _move(
-        voucher,
-        V.REFUSED,
-        actor_id,
-        "voucher.refused",
-        decided_by_id=actor_id,
-        decided_at=datetime.now(UTC),
-        reason=reason,
-    )
-    return [VoucherChanged(voucher_id, "refused", actor_id)]
-
-
-async def conclude_redemption(
-    voucher_id: int, approved: bool, reason: str | None, actor_id: int
-) -> list[Event]:
-    """The review machinery decided a redemption: redeemed, or back to granted with a reason."""
-    voucher = await get(voucher_id)
-    if approved:
-        await _move(
-            voucher, V.REDEEMED, actor_id, "voucher.redeemed", redeemed_at=datetime.now(UTC)
-        )
-        return [VoucherChanged(voucher_id, "redeemed", actor_id)]
-    await _move(voucher, V.GRANTED, actor_id, "voucher.redemption_refused", reason=reason)
-    return [VoucherChanged(voucher_id, "redemption_refused", actor_id)]
 
 
 # --- the ledger -------------------------------------------------------------------------
@@ -457,41 +341,3 @@ async def of_organization(org_id: int) -> list[Voucher]:
     """Every voucher of an organisation, either side, newest first."""
     found = Voucher.filter(Q(enterprise_id=org_id) | Q(institution_id=org_id))
     return list(await found.order_by("-id"))
-
-
-@dataclass(frozen=True)
-class VoucherCard:
-    """What a reviewer sees of a voucher application or redemption (models/review.card)."""
-
-    review: Review
-    voucher: Voucher
-    demand: Demand
-    contract_amount: Decimal | None
-    enterprise_name: str
-    institution_name: str
-    decided_by: str | None
-
-    @property
-    def reference(self) -> str:
-        """The voucher's reference code."""
-        return self.voucher.reference
-
-    @property
-    def redemption(self) -> bool:
-        """A redemption (else an application)."""
-        return self.review.subject_type == REDEMPTION
-
-
-async def card(review: Review, decided_by: str | None) -> VoucherCard:
-    """The data of a voucher review card."""
-    voucher = await get(review.subject_id)
-    engagement = await Engagement.get(id=voucher.engagement_id)
-    return VoucherCard(
-        review,
-        voucher,
-        await Demand.get(id=engagement.demand_id),
-        engagement.amount,
-        (await Organization.get(id=voucher.enterprise_id)).name,
-        (await Organization.get(id=voucher.institution_id)).name,
-        decided_by,
-    )

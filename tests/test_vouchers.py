@@ -11,7 +11,7 @@ from decimal import Decimal
 import pydantic
 import pytest
 
-from models import engagements, review, revocation, vouchers
+from models import engagements, review, revocation, voucher_decisions, vouchers
 from models.demand_entities import Demand, DemandStatus
 from models.entities import AuditLog, Organization, OrgStatus, Review, ReviewStatus, User
 from models.errors import (
@@ -69,7 +69,7 @@ async def decide(c: Cast, voucher: Voucher, subject: str, approve: bool) -> None
 def operation(c: Cast, voucher: Voucher, name: str) -> Callable[[], Awaitable[object]]:
     app, red = vouchers.APPLICATION, vouchers.REDEMPTION
     return {
-        "grant": lambda: vouchers.grant(c.reviewer, voucher.id, None, CFG),
+        "grant": lambda: voucher_decisions.grant(c.reviewer, voucher.id, None, CFG),
         "refuse": lambda: decide(c, voucher, app, approve=False),
         "withdraw": lambda: vouchers.withdraw(c.owner, voucher.id),
         "redeem": lambda: vouchers.request_redemption(c.inst, voucher.id),
@@ -124,7 +124,7 @@ async def test_application_grant_redemption_with_events_and_reviews(database: st
     assert voucher.year == TODAY.year and voucher.amount_requested == Decimal("12000.00")
     card = await Review.get(subject_type="voucher", subject_id=voucher.id)
     assert events == [VoucherChanged(voucher.id, "applied", c.owner.id), ReviewRequested(card.id)]
-    granted, events = await vouchers.grant(c.reviewer, voucher.id, "9000", CFG)
+    granted, events = await voucher_decisions.grant(c.reviewer, voucher.id, "9000", CFG)
     assert granted.amount_granted == Decimal("9000.00") and granted.decided_by_id == c.reviewer.id
     assert events == [ReviewDecided(card.id), VoucherChanged(voucher.id, "granted", c.reviewer.id)]
     assert (await Review.get(id=card.id)).status is ReviewStatus.APPROVED
@@ -174,7 +174,7 @@ async def test_only_an_active_voucher_tier_institution_takes_vouchers(database: 
     assert refused.value.message_id == "voucher.institution_tier"
     demand = await rated(c)
     voucher = await applied(c, demand)
-    await vouchers.grant(c.reviewer, voucher.id, None, CFG)
+    await voucher_decisions.grant(c.reviewer, voucher.id, None, CFG)
     assert c.inst.organization_id is not None
     await revocation.apply(
         c.admin, c.inst.organization_id, SanctionKind.REVOKE, reason_code="data_leak",
@@ -194,7 +194,7 @@ async def test_redemption_waits_for_completion_and_feedback(database: str) -> No
     c = await cast()
     delivered = await in_status(c, DemandStatus.DELIVERED)
     voucher = await applied(c, delivered)
-    await vouchers.grant(c.reviewer, voucher.id, None, CFG)
+    await voucher_decisions.grant(c.reviewer, voucher.id, None, CFG)
     with pytest.raises(NotAllowed) as early:
         await vouchers.request_redemption(c.inst, voucher.id)
     assert early.value.message_id == "voucher.not_completed"
@@ -214,17 +214,17 @@ async def test_enterprise_cap_refusal_quotes_the_room(database: str) -> None:
     config = VoucherConfig(enterprise_cap_per_year=Decimal(12000))
     first = await applied(c, await in_status(c, DemandStatus.MATCHED), "10000")
     second = await applied(c, await in_status(c, DemandStatus.MATCHED), "5000")
-    await vouchers.grant(c.reviewer, first.id, None, config)
+    await voucher_decisions.grant(c.reviewer, first.id, None, config)
     with pytest.raises(ValidationFailed) as over:
-        await vouchers.grant(c.reviewer, second.id, None, config)
+        await voucher_decisions.grant(c.reviewer, second.id, None, config)
     assert over.value.message_id == "voucher.over_enterprise_cap"
     assert over.value.params["room"] == "2,000.00"
     # Nothing was decided: the review still waits and a smaller amount passes.
     assert (await Voucher.get(id=second.id)).status is V.APPLIED
     assert await Review.exists(subject_id=second.id, subject_type="voucher", status="pending")
     with pytest.raises(ValidationFailed):
-        await vouchers.grant(c.reviewer, second.id, "6000", config)  # above the request
-    granted, _ = await vouchers.grant(c.reviewer, second.id, "2000", config)
+        await voucher_decisions.grant(c.reviewer, second.id, "6000", config)  # above the request
+    granted, _ = await voucher_decisions.grant(c.reviewer, second.id, "2000", config)
     assert granted.amount_granted == Decimal(2000)
 
 
@@ -236,13 +236,13 @@ async def test_institution_cap_counts_every_enterprise(database: str) -> None:
     theirs, _ = await vouchers.apply(
         c.stranger, theirs_demand.id, "8000", PURPOSE, today=TODAY, config=config
     )
-    await vouchers.grant(c.reviewer, mine.id, None, config)
+    await voucher_decisions.grant(c.reviewer, mine.id, None, config)
     with pytest.raises(ValidationFailed) as over:
-        await vouchers.grant(c.reviewer, theirs.id, None, config)
+        await voucher_decisions.grant(c.reviewer, theirs.id, None, config)
     assert over.value.message_id == "voucher.over_institution_cap"
     assert over.value.params["room"] == "5,000.00"
     await vouchers.withdraw(c.owner, mine.id)  # withdrawn: no longer counted
-    await vouchers.grant(c.reviewer, theirs.id, None, config)
+    await voucher_decisions.grant(c.reviewer, theirs.id, None, config)
 
 
 async def test_ledger_totals_by_status(database: str) -> None:
@@ -250,7 +250,7 @@ async def test_ledger_totals_by_status(database: str) -> None:
     a = await applied(c, await in_status(c, DemandStatus.MATCHED), "1000")
     b = await applied(c, await in_status(c, DemandStatus.MATCHED), "2000")
     await applied(c, await in_status(c, DemandStatus.MATCHED), "4000")
-    await vouchers.grant(c.reviewer, a.id, "800", CFG)
+    await voucher_decisions.grant(c.reviewer, a.id, "800", CFG)
     await decide(c, b, vouchers.APPLICATION, approve=False)
     book = await vouchers.own_ledger(c.owner, TODAY.year, CFG)
     assert book.totals[V.GRANTED] == (1, Decimal(800))
@@ -273,11 +273,11 @@ async def test_permissions(database: str) -> None:
     voucher = await applied(c, demand)
     for outsider in (c.owner, c.inst, c.stranger):
         with pytest.raises(NotAllowed):
-            await vouchers.grant(outsider, voucher.id, None, CFG)
+            await voucher_decisions.grant(outsider, voucher.id, None, CFG)
     for outsider in (c.stranger, c.inst, c.reviewer):
         with pytest.raises(NotAllowed):
             await vouchers.withdraw(outsider, voucher.id)
-    await vouchers.grant(c.admin, voucher.id, None, CFG)  # admins decide too
+    await voucher_decisions.grant(c.admin, voucher.id, None, CFG)  # admins decide too
     for outsider in (c.owner, c.rival, c.reviewer):
         with pytest.raises(NotAllowed):
             await vouchers.request_redemption(outsider, voucher.id)
@@ -292,8 +292,8 @@ async def test_two_reviewers_grant_at_once_one_wins(database: str) -> None:
     c = await cast()
     voucher = await applied(c, await rated(c))
     results = await asyncio.gather(
-        vouchers.grant(c.reviewer, voucher.id, "5000", CFG),
-        vouchers.grant(c.admin, voucher.id, "7000", CFG),
+        voucher_decisions.grant(c.reviewer, voucher.id, "5000", CFG),
+        voucher_decisions.grant(c.admin, voucher.id, "7000", CFG),
         return_exceptions=True,
     )
     wins = [r for r in results if not isinstance(r, BaseException)]
@@ -308,7 +308,7 @@ async def test_grant_and_withdraw_at_once_change_it_once_each(database: str) -> 
     c = await cast()
     voucher = await applied(c, await rated(c))
     await asyncio.gather(
-        vouchers.grant(c.reviewer, voucher.id, None, CFG),
+        voucher_decisions.grant(c.reviewer, voucher.id, None, CFG),
         vouchers.withdraw(c.owner, voucher.id),
         return_exceptions=True,
     )
@@ -335,8 +335,8 @@ async def test_grants_racing_for_the_last_room_of_a_cap(database: str) -> None:
     first = await applied(c, await in_status(c, DemandStatus.MATCHED), "8000")
     second = await applied(c, await in_status(c, DemandStatus.MATCHED), "8000")
     results = await asyncio.gather(
-        vouchers.grant(c.reviewer, first.id, None, config),
-        vouchers.grant(c.admin, second.id, None, config),
+        voucher_decisions.grant(c.reviewer, first.id, None, config),
+        voucher_decisions.grant(c.admin, second.id, None, config),
         return_exceptions=True,
     )
     assert sum(isinstance(r, ValidationFailed) for r in results) == 1, results
@@ -348,7 +348,7 @@ async def test_a_suspended_institution_is_refused_at_grant(database: str) -> Non
     voucher = await applied(c, await rated(c))
     await Organization.filter(id=c.inst.organization_id).update(status=OrgStatus.SUSPENDED)
     with pytest.raises(NotAllowed):
-        await vouchers.grant(c.reviewer, voucher.id, None, CFG)
+        await voucher_decisions.grant(c.reviewer, voucher.id, None, CFG)
     assert (await Voucher.get(id=voucher.id)).status is V.APPLIED
 
 

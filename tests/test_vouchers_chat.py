@@ -6,11 +6,15 @@ forged buttons, the wrong role, double and simultaneous presses. Domain: test_vo
 from __future__ import annotations
 
 import asyncio
+from decimal import Decimal
 
-from bot.emulator import EmulatedUser
+from aiohttp.test_utils import TestServer
+
+from bot.config import load_platform
+from bot.emulator import BotAPIEmulator, EmulatedUser
 from models.entities import Organization, OrgStatus, Review, User
 from models.voucher_entities import Voucher, VoucherStatus
-from tests.conftest import Harness
+from tests.conftest import Harness, start_bot, stop_bot
 from tests.lifecycle_support import Cast, cast
 from tests.test_vouchers import PURPOSE, rated
 
@@ -196,3 +200,38 @@ async def test_two_reviewers_press_grant_at_once(harness: Harness) -> None:
     assert len(late) == 1, answers
     assert await Voucher.filter(status=V.GRANTED).count() == 1
     assert len(_with(owner, "已发放 12,000.00 元")) == 1
+
+
+async def test_over_the_cap_in_the_chat_quotes_the_room_and_survives_a_restart(
+    harness: Harness, database: str, emulator_server: tuple[BotAPIEmulator, TestServer]
+) -> None:
+    # Jiangsu art. 30: a yearly cap per legal entity; here a small one for the enterprise.
+    small = load_platform(None)
+    small.vouchers.enterprise_cap_per_year = Decimal(5000)
+    await stop_bot(harness.application)
+    harness.application = await start_bot(*emulator_server, database, small)
+    c = await cast()
+    demand = await rated(c)
+    owner, reviewer, _, _ = await _people(harness, c)
+    await owner.send("/voucher")
+    await owner.press(f"{demand.reference} · {demand.title}")
+    await owner.send("12000")
+    # The bot restarts between two steps: the amount typed is kept.
+    await stop_bot(harness.application)
+    harness.application = await start_bot(*emulator_server, database, small)
+    await owner.send("/start")
+    assert "第 2 步" in owner.last.text
+    await owner.send(PURPOSE)
+    assert "12,000.00 元" in owner.last.text
+    await owner.press("确认提交")
+    await reviewer.press("发放")
+    await reviewer.press("按申请金额发放 12,000.00 元")
+    answer = reviewer.callback_answers[-1]
+    assert "超出企业年度上限" in answer["text"] and "剩余额度 5,000.00 元" in answer["text"]
+    await reviewer.send("6000")
+    assert "剩余额度 5,000.00 元" in reviewer.last.text
+    assert (await Voucher.get()).status is V.APPLIED
+    await reviewer.send("5000")
+    assert "已发放 5,000.00 元" in owner.last.text
+    await owner.send("/voucher")
+    assert "剩余 0.00 元" in owner.last.text
