@@ -9,7 +9,7 @@ import sys
 
 from telegram.error import InvalidToken
 
-from bot import logs
+from bot import export_cli, logs
 from bot.config import ConfigError, Settings, load_platform, load_settings
 from models.db import migrate
 from models.platform import PlatformConfig
@@ -34,6 +34,7 @@ def _parser() -> argparse.ArgumentParser:
         "or the file to write",
     )
     commands.add_parser("doctor", help="check configuration, database, Bot API and webhook")
+    export_cli.add_parser(commands)
     return parser
 
 
@@ -72,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(migrate(settings.database_url))
         elif args.command == "reminders":
             return _reminders(args, settings, platform)
+        elif args.command == "export":
+            print(asyncio.run(export_cli.run(args, settings, platform)))
         elif args.command == "run":
             if settings.bot_token is None:
                 raise ConfigError(

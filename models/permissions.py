@@ -85,6 +85,10 @@ TABLE: dict[str, Permission] = {
     "voucher.decide": _p({R.REVIEWER, R.ADMIN}, REL.NONE, "review.not_allowed"),
     # an enterprise or institution reads its own ledger
     "voucher.ledger": _p({R.ENTERPRISE, R.INSTITUTION}, REL.PARTY, "voucher.no_ledger"),
+    # statistics and exports (issue #5 items 5-6); full personal data is audited
+    "stats.view": _p({R.ADMIN}, REL.NONE, "stats.admin_only"),
+    "export.masked": _p({R.ADMIN}, REL.NONE, "stats.admin_only"),
+    "export.full": _p({R.ADMIN}, REL.NONE, "stats.admin_only"),
 }
 
 

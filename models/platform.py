@@ -100,6 +100,17 @@ class VoucherConfig(BaseModel):
     )
 
 
+class StatsConfig(BaseModel):
+    """/stats and /export for admins (issue #5 items 5-6)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # Months of history in the /stats bars, up to the current month.
+    months: int = Field(default=12, ge=1, le=36)
+    # Largest export the bot sends in the chat; Telegram's Bot API takes uploads to 50 MB.
+    upload_limit_mb: float = Field(default=50, gt=0, le=50)
+
+
 class PlatformConfig(BaseModel):
     """The platform's own data: townships, service categories, review stages."""
 
@@ -113,6 +124,7 @@ class PlatformConfig(BaseModel):
     reminders: ReminderConfig = Field(default_factory=ReminderConfig)
     institutions: InstitutionConfig = Field(default_factory=InstitutionConfig)
     vouchers: VoucherConfig = Field(default_factory=VoucherConfig)
+    stats: StatsConfig = Field(default_factory=StatsConfig)
 
     @model_validator(mode="after")
     def _unique_codes(self) -> PlatformConfig:

@@ -53,6 +53,9 @@ EXPECTED: dict[str, set[Role]] = {
     "voucher.redeem": {IN},
     "voucher.decide": {RV, AD},
     "voucher.ledger": {E, IN},
+    "stats.view": {AD},
+    "export.masked": {AD},
+    "export.full": {AD},
 }
 
 
