@@ -51,7 +51,17 @@ ROLE_COMMANDS: dict[Role, tuple[str, ...]] = {
     Role.RESEARCH: ("demands", "my", "object"),
     Role.REVIEWER: ("pending", "voucher", "object"),
     Role.PUBLISHER: ("pending", "object"),
-    Role.ADMIN: ("pending", "voucher", "invite", "complaints", "reminders", "tier", "object"),
+    Role.ADMIN: (
+        "pending",
+        "voucher",
+        "invite",
+        "complaints",
+        "reminders",
+        "tier",
+        "object",
+        "stats",
+        "export",
+    ),
 }
 # Each area of the demand lifecycle renders its own events (bot/notify_*.py).
 AREA_HANDLERS = (

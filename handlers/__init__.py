@@ -14,6 +14,7 @@ from handlers import (
     privacy,
     reminders,
     review,
+    stats,
     vouchers,
 )
 
@@ -29,8 +30,17 @@ COMMANDS = {
 }
 # The demand lifecycle (issue #3), one module per area; each brings its commands and buttons.
 # Then /mydata and /forget (issue #7), which every user has; then tiers and sanctions (#5),
-# and innovation vouchers (#5).
-AREAS = (demand_submit, market, engagement, reminders, privacy, institutions, vouchers)
+# then innovation vouchers and the admins' /stats and /export (#5).
+AREAS = (
+    demand_submit,
+    market,
+    engagement,
+    reminders,
+    privacy,
+    institutions,
+    vouchers,
+    stats,
+)
 
 
 def build_handlers() -> list[BaseHandler]:
