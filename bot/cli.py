@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "reminders":
             return _reminders(args, settings, platform)
         elif args.command == "export":
-            print(asyncio.run(export_cli.run(args, settings, platform)))
+            return export_cli.command(args, settings, platform)
         elif args.command == "run":
             if settings.bot_token is None:
                 raise ConfigError(

@@ -8,7 +8,9 @@ full-data export is audited all the same, with the operating-system user who ran
 from __future__ import annotations
 
 import argparse
+import asyncio
 import getpass
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -28,6 +30,16 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "--full", action="store_true", help="unmasked personal data (recorded in the audit log)"
     )
     export.add_argument("--out", metavar="PATH", type=Path, help="the file to write")
+
+
+def command(args: argparse.Namespace, settings: Settings, platform: PlatformConfig) -> int:
+    """Run `innobridge export`: print the file written; 2 when it cannot be written there."""
+    out: Path | None = args.out
+    if out is not None and (out.is_dir() or not out.parent.is_dir()):
+        print(f"innobridge export: --out {out}: not a file in an existing folder", file=sys.stderr)
+        return 2
+    print(asyncio.run(run(args, settings, platform)))
+    return 0
 
 
 async def run(args: argparse.Namespace, settings: Settings, platform: PlatformConfig) -> Path:

@@ -20,6 +20,7 @@ from enum import Enum
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import phonenumbers
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
@@ -154,9 +155,12 @@ def person(path: str) -> Value:
 
 def _phone(row: Any, options: Options) -> Cell:
     phone = row.phone
-    if not phone:
-        return ""
-    return phone if options.full else mask_phone(phone)
+    if not phone or options.full:
+        return phone or ""
+    try:
+        return mask_phone(phone)
+    except phonenumbers.NumberParseException:
+        return "*" * len(phone)  # not E.164 (written before validation): hide it all
 
 
 def _telegram_id(row: Any, options: Options) -> Cell:

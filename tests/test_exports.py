@@ -22,7 +22,7 @@ from handlers.stats_views import words
 from models import engagements, export_files, exports
 from models.db import close_database, open_database
 from models.demand_entities import Demand, DemandStatus, Engagement
-from models.entities import AuditLog
+from models.entities import AuditLog, User
 from models.errors import NotAllowed
 from models.evaluation_entities import Evaluation, EvaluationRun, Grade
 from models.voucher_entities import Voucher
@@ -83,6 +83,7 @@ async def test_xlsx_in_chinese_has_every_table_with_chinese_headings_and_masked_
     assert users[0] == [
         "Telegram ID", "姓名", "手机号", "角色", "状态", "所属单位", "镇/街道", "注册时间"
     ]  # fmt: skip
+    assert len(users) - 1 == await User.all().count()  # staff too, who have no organisation
     owner = next(row for row in users if row[5] == "如皋精密机械有限公司")
     assert owner[:4] == ["*101", "王**", "138****0101", "企业用户"]
     assert owner[6] == "城南街道"
@@ -243,6 +244,8 @@ def test_cli_refuses_a_bad_table_or_format_with_status_2(
         assert stopped.value.code == 2
     error = capsys.readouterr().err
     assert "invalid choice: 'secrets'" in error and "invalid choice: 'pdf'" in error
+    assert main(["export", "users", "--out", "/nonexistent-folder/users.xlsx"]) == 2
+    assert "--out /nonexistent-folder/users.xlsx: not a file" in capsys.readouterr().err
 
 
 def test_cli_writes_an_english_xlsx_and_audits_full_data(
@@ -269,3 +272,11 @@ def test_cli_writes_an_english_xlsx_and_audits_full_data(
     row = asyncio.run(audited())
     assert row.actor_id is None and row.subject_id == "users"
     assert row.after is not None and row.after["by"] == f"cli:{getpass.getuser()}"
+
+
+async def test_a_phone_that_is_not_e164_is_hidden_whole(database: str, tmp_path: Path) -> None:
+    c = await cast()
+    await User.filter(id=c.owner.id).update(phone="电话待补充")
+    sheets = await _xlsx(tmp_path, options(), "users")
+    owner = next(row for row in sheets["用户"] if row[1] == "王**")
+    assert owner[2] == "*****"
