@@ -3,7 +3,8 @@
 matplotlib's Agg backend draws off-screen (no display here or on a server), and drawing is
 CPU work, so `render` runs in a worker thread. Chinese labels need a CJK font (DESIGN §5,
 Debian's fonts-wqy-microhei, which .ci/chromium.sh installs); where none is installed the
-chart falls back to English labels rather than drawing empty boxes.
+chart falls back to English labels rather than drawing empty boxes. matplotlib is imported
+on the first chart, not at start-up (its first import builds a font cache).
 """
 
 from __future__ import annotations
@@ -13,13 +14,6 @@ import io
 import logging
 from dataclasses import dataclass
 from functools import cache
-
-import matplotlib
-
-matplotlib.use("Agg")
-
-from matplotlib import font_manager  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
 
 log = logging.getLogger(__name__)
 CJK_FONTS = ("WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "Noto Sans CJK SC", "Noto Sans SC")
@@ -37,6 +31,8 @@ class ChartText:
 @cache
 def cjk_font() -> str | None:
     """The first installed font with Chinese glyphs, or None."""
+    from matplotlib import font_manager
+
     installed = {entry.name for entry in font_manager.fontManager.ttflist}
     found = next((name for name in CJK_FONTS if name in installed), None)
     if found is None:
@@ -45,7 +41,9 @@ def cjk_font() -> str | None:
 
 
 def _draw(months: dict[str, int], funnel: dict[str, int], text: ChartText, font: str) -> bytes:
-    # A Figure of its own (not pyplot): no global state shared between threads.
+    # A Figure of its own (not pyplot, so no display backend): no state shared by threads.
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(10, 4.2), dpi=100, layout="constrained")
     figure.set_facecolor("white")
     bars, steps = figure.subplots(1, 2, width_ratios=(3, 2))
@@ -72,7 +70,7 @@ async def render(
     months: dict[str, int], funnel: dict[str, int], text: ChartText, fallback: ChartText
 ) -> bytes:
     """The chart as PNG bytes, drawn off the event loop; `fallback` (English) without CJK."""
-    font = cjk_font()
+    font = await asyncio.to_thread(cjk_font)
     if font is None:
         return await asyncio.to_thread(_draw, months, funnel, fallback, "DejaVu Sans")
     return await asyncio.to_thread(_draw, months, funnel, text, font)

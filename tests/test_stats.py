@@ -170,3 +170,23 @@ async def test_the_chart_draws_an_empty_platform() -> None:
     zeros = dict.fromkeys(("submitted", "published", "matched", "completed", "rated"), 0)
     png = await stats_chart.render({"2026-11": 0}, zeros, text, text)
     assert _decoded(png) == (1000, 420)
+
+
+async def test_without_a_cjk_font_the_chart_is_drawn_in_english(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # As on a machine without fonts-wqy-microhei: Chinese would be empty boxes (and a
+    # "Glyph missing" warning, an error here), so the English words are drawn instead.
+    monkeypatch.setattr(stats_chart, "CJK_FONTS", ())
+    stats_chart.cjk_font.cache_clear()
+    try:
+        with use_locale("zh_CN"):
+            text = chart_text()
+        with use_locale("en"):
+            fallback = chart_text()
+        months = {"2026-11": 2}
+        funnel = {"submitted": 2, "published": 1, "matched": 1, "completed": 0, "rated": 0}
+        png = await stats_chart.render(months, funnel, text, fallback)
+        assert _decoded(png) == (1000, 420)
+    finally:
+        stats_chart.cjk_font.cache_clear()
