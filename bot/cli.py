@@ -35,6 +35,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands.add_parser("doctor", help="check configuration, database, Bot API and webhook")
     export_cli.add_parser(commands)
+    evaluate = commands.add_parser("evaluate", help="compute a year's evaluation, print it")
+    evaluate.add_argument("--year", required=True, help="a finished year, e.g. 2025")
     return parser
 
 
@@ -75,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
             return _reminders(args, settings, platform)
         elif args.command == "export":
             return export_cli.command(args, settings, platform)
+        elif args.command == "evaluate":
+            return _evaluate(args, settings, platform)
         elif args.command == "run":
             if settings.bot_token is None:
                 raise ConfigError(
@@ -134,3 +138,13 @@ def _reminders(args: argparse.Namespace, settings: Settings, platform: PlatformC
     report = asyncio.run(operator.send_due(settings, platform))
     print(report)
     return 0
+
+
+def _evaluate(args: argparse.Namespace, settings: Settings, platform: PlatformConfig) -> int:
+    from bot import evaluation_cli
+
+    asyncio.run(migrate(settings.database_url))
+    status, lines = asyncio.run(evaluation_cli.run(settings, platform, args.year))
+    for line in lines:
+        print(line, file=sys.stderr if status else sys.stdout)
+    return status

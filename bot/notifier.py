@@ -21,6 +21,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from bot import (
     notify_demand_submit,
     notify_engagement,
+    notify_evaluation,
     notify_institutions,
     notify_market,
     notify_vouchers,
@@ -47,7 +48,7 @@ BASE_COMMANDS = ("start", "help", "status", "language", "cancel", "mydata", "for
 ROLE_COMMANDS: dict[Role, tuple[str, ...]] = {
     Role.ENTERPRISE: ("new", "my", "voucher", "complaint", "object"),
     Role.ASSISTANT: ("new", "township", "my", "object"),
-    Role.INSTITUTION: ("demands", "my", "voucher", "report", "object"),
+    Role.INSTITUTION: ("demands", "my", "voucher", "report", "evaluation", "object"),
     Role.RESEARCH: ("demands", "my", "object"),
     Role.REVIEWER: ("pending", "voucher", "object"),
     Role.PUBLISHER: ("pending", "object"),
@@ -59,6 +60,7 @@ ROLE_COMMANDS: dict[Role, tuple[str, ...]] = {
         "reminders",
         "tier",
         "object",
+        "evaluate",
         "stats",
         "export",
     ),
@@ -70,6 +72,7 @@ AREA_HANDLERS = (
     notify_engagement.HANDLERS,
     notify_institutions.HANDLERS,
     notify_vouchers.HANDLERS,
+    notify_evaluation.HANDLERS,
 )
 MENU_LANGUAGES = {"zh_CN": "zh", "en": "en"}
 

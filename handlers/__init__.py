@@ -9,6 +9,7 @@ from handlers import (
     common,
     demand_submit,
     engagement,
+    evaluation,
     institutions,
     market,
     privacy,
@@ -30,7 +31,7 @@ COMMANDS = {
 }
 # The demand lifecycle (issue #3), one module per area; each brings its commands and buttons.
 # Then /mydata and /forget (issue #7), which every user has; then tiers and sanctions (#5),
-# then innovation vouchers and the admins' /stats and /export (#5).
+# then innovation vouchers, the annual evaluation and the admins' /stats and /export (#5).
 AREAS = (
     demand_submit,
     market,
@@ -39,6 +40,7 @@ AREAS = (
     privacy,
     institutions,
     vouchers,
+    evaluation,
     stats,
 )
 

@@ -166,6 +166,24 @@ class VoucherChanged:
     actor_id: int | None
 
 
+# --- the annual evaluation (Shanghai art. 22, Jiangsu art. 26) ------------------------------
+
+
+@dataclass(frozen=True)
+class EvaluationNoticeOpened:
+    """A year's results went under public notice (公示): every admin is told until when."""
+
+    run_id: int
+
+
+@dataclass(frozen=True)
+class EvaluationPublished:
+    """A year's results were published: admins are told; each institution hears its own
+    result through the reminder engine (models/reminders.py `evaluation`), once."""
+
+    run_id: int
+
+
 Event = (
     ReviewRequested
     | ReviewDecided
@@ -187,4 +205,6 @@ Event = (
     | ObjectionDecided
     | InstitutionSanctioned
     | VoucherChanged
+    | EvaluationNoticeOpened
+    | EvaluationPublished
 )

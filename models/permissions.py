@@ -89,6 +89,9 @@ TABLE: dict[str, Permission] = {
     "stats.view": _p({R.ADMIN}, REL.NONE, "stats.admin_only"),
     "export.masked": _p({R.ADMIN}, REL.NONE, "stats.admin_only"),
     "export.full": _p({R.ADMIN}, REL.NONE, "stats.admin_only"),
+    # the annual evaluation (Shanghai art. 22): admins run it, institutions read their own
+    "evaluation.run": _p({R.ADMIN}, REL.NONE, "evaluation.admin_only"),
+    "evaluation.own": _p({R.INSTITUTION}, REL.NONE, "evaluation.institution_only"),
 }
 
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from models.evaluation_config import EvaluationConfig
 from models.reminder_config import ReminderConfig
 
 
@@ -125,6 +126,7 @@ class PlatformConfig(BaseModel):
     institutions: InstitutionConfig = Field(default_factory=InstitutionConfig)
     vouchers: VoucherConfig = Field(default_factory=VoucherConfig)
     stats: StatsConfig = Field(default_factory=StatsConfig)
+    evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
 
     @model_validator(mode="after")
     def _unique_codes(self) -> PlatformConfig:

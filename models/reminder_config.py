@@ -96,13 +96,13 @@ class FilingReportRule(Rule):
 
 
 class EvaluationRule(Rule):
-    """Annual evaluation notices (Shanghai art. 22, Jiangsu art. 25): opening and results."""
+    """Annual evaluation notices (Shanghai art. 22, Jiangsu art. 25): the opening, announced
+    ahead; the results go to each institution when an admin's run is published."""
 
     opens: str = "01-15"
-    results: str = "04-30"
     lead_days: LeadDays = Field(default_factory=lambda: [7])
 
-    @field_validator("opens", "results")
+    @field_validator("opens")
     @classmethod
     def _every_year(cls, raw: str) -> str:
         return check_month_day(raw)

@@ -30,6 +30,7 @@ from models.entities import (
     User,
     UserStatus,
 )
+from models.evaluation_entities import Evaluation, EvaluationRun, RunStatus
 from models.reminder_config import ReminderConfig, on_day
 from models.reminder_entities import MeetingRsvp, Report, ReportKind
 
@@ -193,28 +194,75 @@ async def annual_report(config: ReminderConfig, window: Window) -> list[Due]:
 
 
 async def evaluation(config: ReminderConfig, window: Window) -> list[Due]:
-    """The annual evaluation opens (announced ahead), then its results are out."""
+    """The annual evaluation opens (announced ahead); then each year's published results."""
     rule = config.evaluation
     due: list[Due] = []
     for year in range(window.start.year - 1, window.end.year + 1):
-        opens, results = on_day(year, rule.opens), on_day(year, rule.results)
-        notices = [
-            (f"{year}/opens/-{lead}d", opens - timedelta(days=lead), "opens")
-            for lead in rule.lead_days
-        ]
-        notices.append((f"{year}/results", results, "results"))
-        for occurrence, day, kind in notices:
-            moment = window.at(day, rule.send_at)
+        opens = on_day(year, rule.opens)
+        for lead in rule.lead_days:
+            moment = window.at(opens - timedelta(days=lead), rule.send_at)
             if window.holds(moment):
-                ids = await institution_people()
                 due += _fan(
-                    f"evaluation_{kind}",
-                    occurrence,
+                    "evaluation_opens",
+                    f"{year}/opens/-{lead}d",
                     moment,
-                    ids,
+                    await institution_people(),
                     year=str(year - 1),
-                    date=(opens if kind == "opens" else results).isoformat(),
+                    date=opens.isoformat(),
                 )
+    return due + await evaluation_results(config, window)
+
+
+async def evaluation_results(config: ReminderConfig, window: Window) -> list[Due]:
+    """Each evaluated institution's representatives get its own published result (grade,
+    stars, score, rank), at `send_at` on the day of publication or at once if later. One
+    delivery row per (person, year): published once, told once."""
+    send_at = config.evaluation.send_at
+    runs = await EvaluationRun.filter(
+        status=RunStatus.PUBLISHED,
+        published_at__gte=window.start - timedelta(days=1),
+        published_at__lte=window.end,
+    )
+    due: list[Due] = []
+    for run in runs:
+        assert run.published_at is not None
+        local_day = run.published_at.astimezone(window.zone).date()
+        moment = max(run.published_at, window.at(local_day, send_at))
+        if not window.holds(moment):
+            continue
+        results = {
+            r.organization_id: r
+            for r in await Evaluation.filter(run_id=run.id).prefetch_related("organization")
+        }
+        members = await User.filter(
+            status=UserStatus.ACTIVE,
+            reachable=True,
+            role=Role.INSTITUTION,
+            organization_id__in=Subquery(
+                Evaluation.filter(run_id=run.id).values("organization_id")
+            ),
+        ).order_by("id")
+        for member in members:
+            result = results[member.organization_id or 0]
+            due.append(
+                Due(
+                    "evaluation_results",
+                    f"{run.year}/result",
+                    member.id,
+                    moment,
+                    {
+                        "year": run.year,
+                        "reference": run.reference,
+                        "institution": result.organization.name,
+                        "score": str(result.score),
+                        "rank": result.rank,
+                        "total": len(results),
+                        "grade": result.grade.value,
+                        "stars": result.stars,
+                        "flagged": result.flagged_for_removal,
+                    },
+                )
+            )
     return due
 
 

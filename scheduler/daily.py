@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from telegram.ext import Application, ContextTypes
 
 from handlers.context import NOTIFIER, Notifier
-from models import market, tiers
+from models import evaluation, market, tiers
 from models.events import Event
 
 log = logging.getLogger(__name__)
@@ -35,6 +35,9 @@ JOBS = (
     DailyJob("expire_demands", time(0, 5), market.expire_due),
     # A tier notice (Shenyang art. 7) that ended without an upheld objection takes effect.
     DailyJob("close_tier_notices", time(0, 10), tiers.close_notices),
+    # An evaluation whose notice (公示, Shanghai art. 22) has ended is published; each
+    # institution then hears its own result from the reminder engine.
+    DailyJob("publish_evaluations", time(0, 15), evaluation.publish_due),
 )
 
 

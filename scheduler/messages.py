@@ -11,6 +11,7 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from handlers.evaluation_views import result_notice
 from handlers.feedback import rate_button
 from handlers.market_views import cb as market_cb
 from locales.i18n import t
@@ -78,7 +79,7 @@ def _evaluation_opens(p: dict[str, Any]) -> Rendered:
 
 
 def _evaluation_results(p: dict[str, Any]) -> Rendered:
-    return t("reminder.evaluation.results", year=p["year"], date=p["date"]), None
+    return result_notice(p), None
 
 
 def _pending(p: dict[str, Any]) -> Rendered:

@@ -56,6 +56,8 @@ EXPECTED: dict[str, set[Role]] = {
     "stats.view": {AD},
     "export.masked": {AD},
     "export.full": {AD},
+    "evaluation.run": {AD},
+    "evaluation.own": {IN},
 }
 
 
