@@ -104,7 +104,7 @@ def run_card(
             )
         )
     counts = Counter(item.grade for item in results)
-    summary = ", ".join(f"{grade_label(g.value)} {counts[g]}" for g in Grade if counts[g])
+    summary = " · ".join(f"{grade_label(g.value)} {counts[g]}" for g in Grade if counts[g])
     lines.append(t("evaluation.card.counts", counts=summary))
     flagged = [item.organization.name for item in results if item.flagged_for_removal]
     if flagged:

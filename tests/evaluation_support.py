@@ -8,7 +8,7 @@ Records are made through the ORM with their timestamps set afterwards: the domai
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -30,6 +30,12 @@ from tests.demand_support import TODAY, make_member
 ZONE = ZoneInfo("Asia/Shanghai")
 YEAR = TODAY.year - 1
 G = Grade
+
+
+def utc(moment: datetime) -> datetime:
+    """For QuerySet.update: on SQLite it stores the offset as given, and times compare as
+    text, so every stored time must be UTC as Tortoise itself writes it."""
+    return moment.astimezone(UTC)
 
 
 def at(month: int, day: int, hour: int = 10, year: int = YEAR) -> datetime:
@@ -86,7 +92,9 @@ class Seeder:
                 professionalism=professionalism,
                 outcome=Outcome.SOLVED,
             )
-            await Feedback.filter(id=rating.id).update(created_at=completed + timedelta(days=1))
+            await Feedback.filter(id=rating.id).update(
+                created_at=utc(completed + timedelta(days=1))
+            )
         if reported is not None:
             report = await Report.create(
                 kind=ReportKind.FILING,
@@ -96,7 +104,7 @@ class Seeder:
                 sha256="0" * 64,
                 submitted_by=rep,
             )
-            await Report.filter(id=report.id).update(submitted_at=reported)
+            await Report.filter(id=report.id).update(submitted_at=utc(reported))
         return engagement
 
     async def filing(self, rep: User, due: date, reported: datetime | None) -> None:
@@ -111,19 +119,21 @@ class Seeder:
         intent = await Intent.create(
             demand=demand, institution_id=rep.organization_id, user=rep, proposal="可以承接。"
         )
-        await Intent.filter(id=intent.id).update(created_at=published + timedelta(hours=hours))
+        await Intent.filter(id=intent.id).update(
+            created_at=utc(published + timedelta(hours=hours))
+        )
 
     async def complaint(self, rep: User, made: datetime, status: ComplaintStatus) -> None:
         item = await Complaint.create(
             complainant=self.owner, institution_id=rep.organization_id, text="报告延误。"
         )
-        await Complaint.filter(id=item.id).update(status=status, created_at=made)
+        await Complaint.filter(id=item.id).update(status=status, created_at=utc(made))
 
 
 async def institution(user_id: int, name: str, *, lang: str = "zh-CN") -> User:
     """A representative of an institution registered before the seeded year."""
     rep = await make_member(user_id, f"代表{user_id}", Role.INSTITUTION, name, language_code=lang)
-    await Organization.filter(id=rep.organization_id).update(created_at=at(1, 1, 0, YEAR - 1))
+    await Organization.filter(id=rep.organization_id).update(created_at=utc(at(1, 1, 0, YEAR - 1)))
     return rep
 
 
