@@ -252,3 +252,15 @@ async def test_compute_notice_publish_and_every_refusal(database: str) -> None:
     assert again.value.message_id == "evaluation.already_published"
     assert await AuditLog.filter(action="evaluation.published", actor_id=None).count() == 1
     assert await AuditLog.filter(action="evaluation.notice_opened").count() == 1
+
+
+async def test_two_first_computations_at_once_make_one_run(database: str) -> None:
+    await seed_year()
+    admin, other = await _admin(), await make_staff(901, Role.ADMIN, "吴管理")
+    runs = await asyncio.gather(
+        evaluation.compute(admin, YEAR, JIANGSU, ZONE),
+        evaluation.compute(other, YEAR, JIANGSU, ZONE),
+    )
+    assert runs[0].id == runs[1].id and await EvaluationRun.all().count() == 1
+    scores = await Evaluation.filter(year=YEAR).order_by("rank").values_list("score", flat=True)
+    assert scores == [D("98.13"), D("87.67"), D("74.48"), D("35.83"), D("20.00")]
