@@ -107,6 +107,7 @@ async def seed_year(
             tier=past.tier,
             status=OrgStatus.ACTIVE,
         )
+        await _backdate(Organization, org.id, _at(before - 1, 3, 1))  # registered years ago
         rep = await User.create(
             id=FIRST_REP_ID + rank,
             first_name=past.name[:2] + "联络员",
@@ -139,6 +140,7 @@ async def seed_year(
             )
             await _backdate(Complaint, complaint.id, _at(last, 8, 20))
     org, rep = persona
+    await _backdate(Organization, org.id, _at(before - 1, 3, 1))
     for n in range(PERSONA.served):
         await _served(last, n, PERSONA, org, rep, enterprise, owner, categories)
 
