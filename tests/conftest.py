@@ -8,10 +8,11 @@ returns once the bot has fully answered.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import shutil
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,25 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith("INNOBRIDGE_") and name != "INNOBRIDGE_TEST_POSTGRES_URL":
             monkeypatch.delenv(name)
+
+
+@pytest.fixture(autouse=True)
+def _logging_restored() -> Iterator[None]:
+    # A command run in-process (`main([...])`) installs its own root handler and levels
+    # (bot/logs.py configure): put pytest's back, so later tests capture what they expect.
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    levels = {name: logging.getLogger(name).level for name in ("httpx", "aiohttp.access")}
+    yield
+    for installed in list(root.handlers):
+        if installed not in handlers:
+            root.removeHandler(installed)
+    for kept in handlers:
+        if kept not in root.handlers:
+            root.addHandler(kept)
+    root.setLevel(level)
+    for name, was in levels.items():
+        logging.getLogger(name).setLevel(was)
 
 
 @pytest.fixture(scope="session")
