@@ -1,6 +1,6 @@
 """Tortoise model of an admin's broadcast: a message to an audience, delivered through the
 reminder engine's paced, once-only deliveries (rule "broadcast", occurrence = reference).
-New table only (DEVELOPERS.md).
+New table in 0007; progress_shown added in 0008.
 """
 
 from __future__ import annotations
@@ -39,6 +39,10 @@ class Broadcast(Model):
     recipients = fields.IntField(default=0)  # counted when confirmed
     progress_chat_id = fields.BigIntField(null=True)
     progress_message_id = fields.BigIntField(null=True)
+    # The counts the progress message last showed ("sent/failed"): a sender edits it only
+    # after moving this with a compare-and-set, so no two processes make the same edit
+    # (Telegram refuses an edit that changes nothing).
+    progress_shown = fields.CharField(max_length=32, default="")
     confirmed_at: datetime | None = fields.DatetimeField(null=True)
     finished_at: datetime | None = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
