@@ -24,6 +24,9 @@ from models.reminders import Due
 log = logging.getLogger(__name__)
 ERROR_MAX = 200
 S = DeliveryState
+# Rows its domain writes when the thing is confirmed (models/broadcasts.py), not computed by
+# the rules at each tick: `settle_stale` leaves them to that domain.
+BROADCAST = "broadcast"
 
 
 Key = tuple[str, int, str]
@@ -128,8 +131,11 @@ async def settle_stale(
     demand was matched, the record was deleted) or that waited past the grace window (a long
     outage after they were recorded): marked skipped with the reason, and logged."""
     waiting = Q(state__in=[S.PENDING, S.RETRY]) | Q(state=S.CLAIMED, lease_until__lt=now)
-    rows = await ReminderDelivery.filter(waiting, due_at__gte=since, due_at__lte=now).values_list(
-        "id", "rule", "recipient_id", "occurrence", "due_at"
+    # Broadcasts are no rule's: models/broadcasts.py settles its own rows.
+    rows = (
+        await ReminderDelivery.filter(waiting, due_at__gte=since, due_at__lte=now)
+        .exclude(rule=BROADCAST)
+        .values_list("id", "rule", "recipient_id", "occurrence", "due_at")
     )
     wanted = {item.key for item in dues}
     late = [row for row in rows if row[4] < now - grace]

@@ -25,6 +25,7 @@ from tortoise.fields.relational import BackwardFKRelation
 from tortoise.transactions import in_transaction
 
 from models import audit, matching, privacy, registration
+from models.broadcast_entities import Broadcast
 from models.demand_entities import Complaint, Engagement, Feedback, Intent, IntentStatus
 from models.entities import (
     AuditLog,
@@ -51,6 +52,7 @@ _PLAIN_USER_COLUMNS: tuple[tuple[Any, str], ...] = (
     (Feedback, "user_id"),
     (Complaint, "decided_by_id"),
     (ReminderDelivery, "recipient_id"),
+    (Broadcast, "progress_chat_id"),  # the author's chat, where the progress message is
 )
 _UNSENT = (DeliveryState.PENDING, DeliveryState.CLAIMED, DeliveryState.RETRY)
 

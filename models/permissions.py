@@ -92,6 +92,8 @@ TABLE: dict[str, Permission] = {
     # the annual evaluation (Shanghai art. 22): admins run it, institutions read their own
     "evaluation.run": _p({R.ADMIN}, REL.NONE, "evaluation.admin_only"),
     "evaluation.own": _p({R.INSTITUTION}, REL.NONE, "evaluation.institution_only"),
+    # broadcasts to an audience (issue #5)
+    "broadcast.send": _p({R.ADMIN}, REL.NONE, "broadcast.admin_only"),
 }
 
 

@@ -112,6 +112,17 @@ class StatsConfig(BaseModel):
     upload_limit_mb: float = Field(default=50, gt=0, le=50)
 
 
+class BroadcastConfig(BaseModel):
+    """How often an admin's broadcast progress message is edited while it is sent."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # Edit after this many more deliveries settle, or this many seconds after the last
+    # edit, whichever comes first (Telegram limits edits too); always once more at the end.
+    progress_every: int = Field(default=200, ge=1, le=100_000)
+    progress_seconds: int = Field(default=5, ge=1, le=600)
+
+
 class PlatformConfig(BaseModel):
     """The platform's own data: townships, service categories, review stages."""
 
@@ -127,6 +138,7 @@ class PlatformConfig(BaseModel):
     vouchers: VoucherConfig = Field(default_factory=VoucherConfig)
     stats: StatsConfig = Field(default_factory=StatsConfig)
     evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
+    broadcasts: BroadcastConfig = Field(default_factory=BroadcastConfig)
 
     @model_validator(mode="after")
     def _unique_codes(self) -> PlatformConfig:

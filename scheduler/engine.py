@@ -8,6 +8,10 @@ people keep the difference instead of queueing behind a fan-out; a 429's retry_a
 everyone. One chat gets at most one message a second. Quiet hours defer the whole tick;
 the grace window decides what is caught up after downtime. python-telegram-bot's JobQueue
 (APScheduler) runs the ticks.
+
+Admins' broadcasts (models/broadcasts.py) are deliveries written when confirmed: each tick
+sends those not yet sent with everything else, and edits the admins' progress messages
+(scheduler/broadcast_progress.py).
 """
 
 from __future__ import annotations
@@ -27,12 +31,13 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes
 
 from locales.i18n import use_locale
-from models import deliveries, reminders
+from models import broadcasts, deliveries, reminders
 from models.entities import User
 from models.platform import PlatformConfig
 from models.reminder_entities import DeliveryState, ReminderDelivery
 from models.users import locale_of, mark_unreachable
-from scheduler.messages import render
+from scheduler.broadcast_progress import BroadcastProgress
+from scheduler.messages import prepare, render
 
 log = logging.getLogger(__name__)
 ENGINE = "reminder_engine"
@@ -81,6 +86,7 @@ class ReminderEngine:
         self._paused_until = 0.0  # loop time before which nobody sends (a 429 got through)
         # Reminders are paced below the overall rate, so replies never wait behind a fan-out.
         self._pace = AsyncLimiter(self.config.rate_per_second, 1)
+        self.progress = BroadcastProgress(bot, platform.broadcasts, clock)
 
     async def tick(self) -> TickReport:
         """Record, claim and send everything due by now; one tick at a time per process."""
@@ -98,13 +104,17 @@ class ReminderEngine:
         since = now - grace - LOOKBACK
         due = await reminders.due_between(self.config, self.zone, since, now)
         ids = await deliveries.record(due, now, grace)
-        report = TickReport(due=len(ids))
+        report = TickReport()
         report.skipped = await deliveries.settle_stale(due, now, since, grace)
+        report.skipped += await broadcasts.settle(now, grace)
+        ids += await broadcasts.sendable()
+        report.due = len(ids)
         token = uuid.uuid4().hex
         lease = timedelta(seconds=self.config.lease_seconds)
         for start in range(0, len(ids), BATCH):
             rows = await deliveries.claim(ids[start : start + BATCH], token, self.clock(), lease)
             await self._send_all(rows, token, report)
+        await self.progress.refresh()
         if report.due:
             log.info("reminder tick: %s", report)
         return report
@@ -116,6 +126,7 @@ class ReminderEngine:
         for row in rows:
             by_chat[row.recipient_id].append(row)
         users = {u.id: u for u in await User.filter(id__in=list(by_chat))}
+        extra = await prepare(rows)  # what the rows' params only point at (a broadcast's text)
         chats = asyncio.Queue[int]()
         for chat in by_chat:
             chats.put_nowait(chat)
@@ -126,13 +137,20 @@ class ReminderEngine:
                 for n, row in enumerate(by_chat[chat]):
                     if n:
                         await asyncio.sleep(CHAT_GAP)
-                    await self._send(row, users.get(chat), token, report)
+                    await self._send(row, users.get(chat), token, report, extra.get(row.id))
+                    if row.rule == deliveries.BROADCAST:  # counts settle-ups for its edits
+                        await self.progress.settled(int(row.params["broadcast"]))
 
         workers = min(self.config.rate_per_second, len(by_chat))
         await asyncio.gather(*(worker() for _ in range(workers)))
 
     async def _send(
-        self, row: ReminderDelivery, user: User | None, token: str, report: TickReport
+        self,
+        row: ReminderDelivery,
+        user: User | None,
+        token: str,
+        report: TickReport,
+        extra: dict[str, object] | None = None,
     ) -> None:
         await self._wait_out_pause()
         lease = timedelta(seconds=self.config.lease_seconds)
@@ -148,7 +166,7 @@ class ReminderEngine:
             return
         try:
             with use_locale(locale_of(user)):
-                text, markup = render(row.rule, row.params)
+                text, markup = render(row.rule, {**row.params, **(extra or {})})
         except (KeyError, ValueError) as problem:  # a rule or parameter this code no longer knows
             await deliveries.mark_final(
                 row, token, DeliveryState.FAILED, f"cannot render: {problem!r}"

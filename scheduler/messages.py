@@ -6,15 +6,19 @@ Every message about a record quotes its reference code.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from handlers.broadcasts_views import message as broadcast_message
 from handlers.evaluation_views import result_notice
 from handlers.feedback import rate_button
 from handlers.market_views import cb as market_cb
 from locales.i18n import t
+from models import broadcasts
+from models.deliveries import BROADCAST
+from models.reminder_entities import ReminderDelivery
 
 Rendered = tuple[str, InlineKeyboardMarkup | None]
 RSVP_PREFIX = "rm"
@@ -107,6 +111,10 @@ def _expiry(p: dict[str, Any]) -> Rendered:
     return text, _view(int(p["demand"]), str(p["reference"]))
 
 
+def _broadcast(p: dict[str, Any]) -> Rendered:
+    return broadcast_message(str(p["reference"]), str(p["text"])), None
+
+
 RENDER: dict[str, Callable[[dict[str, Any]], Rendered]] = {
     "service_meeting": _meeting,
     "meeting_summary": _summary,
@@ -119,9 +127,25 @@ RENDER: dict[str, Callable[[dict[str, Any]], Rendered]] = {
     "pending_escalation": _escalation,
     "feedback": _feedback,
     "demand_expiry": _expiry,
+    BROADCAST: _broadcast,
 }
 
 
 def render(rule: str, params: dict[str, Any]) -> Rendered:
     """The message of a delivery; KeyError for a rule this code does not know."""
     return RENDER[rule](params)
+
+
+async def prepare(rows: Sequence[ReminderDelivery]) -> dict[int, dict[str, Any]]:
+    """What some rows' params only point at, by row id: a broadcast's text is stored once,
+    on the broadcast, not on each of its thousands of deliveries."""
+    wanted = {int(r.params["broadcast"]) for r in rows if r.rule == BROADCAST}
+    if not wanted:
+        return {}
+    found = await broadcasts.texts(wanted)
+    extra: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        item = found.get(int(row.params.get("broadcast", 0))) if row.rule == BROADCAST else None
+        if item is not None:
+            extra[row.id] = {"reference": item.reference, "text": item.text}
+    return extra

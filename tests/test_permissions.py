@@ -58,6 +58,7 @@ EXPECTED: dict[str, set[Role]] = {
     "export.full": {AD},
     "evaluation.run": {AD},
     "evaluation.own": {IN},
+    "broadcast.send": {AD},
 }
 
 
