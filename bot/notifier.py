@@ -63,6 +63,7 @@ ROLE_COMMANDS: dict[Role, tuple[str, ...]] = {
         "evaluate",
         "stats",
         "export",
+        "broadcast",
     ),
 }
 # Each area of the demand lifecycle renders its own events (bot/notify_*.py).

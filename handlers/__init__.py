@@ -6,6 +6,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 
 from handlers import (
     admin,
+    broadcasts,
     common,
     demand_submit,
     engagement,
@@ -31,7 +32,8 @@ COMMANDS = {
 }
 # The demand lifecycle (issue #3), one module per area; each brings its commands and buttons.
 # Then /mydata and /forget (issue #7), which every user has; then tiers and sanctions (#5),
-# then innovation vouchers, the annual evaluation and the admins' /stats and /export (#5).
+# then innovation vouchers, the annual evaluation, the admins' /stats and /export
+# and broadcasts (#5).
 AREAS = (
     demand_submit,
     market,
@@ -42,6 +44,7 @@ AREAS = (
     vouchers,
     evaluation,
     stats,
+    broadcasts,
 )
 
 

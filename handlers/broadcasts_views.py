@@ -40,6 +40,12 @@ def label(kind: str, code: str, platform: PlatformConfig) -> str:
     return township.label(current_locale()) if township else code
 
 
+def _button_label(kind: str, code: str, platform: PlatformConfig) -> str:
+    # A tier is named like a role ("服务机构"): its button says it is a tier.
+    name = label(kind, code, platform)
+    return t("broadcast.tier_button", tier=name) if kind == "tiers" else name
+
+
 def audience_lines(item: Broadcast, platform: PlatformConfig) -> Raw:
     """One line per kind: the chosen names, or "any" (HTML, escaped here)."""
     lines = []
@@ -71,7 +77,7 @@ def picker(
         chosen = item.audience.get(kind) or []
         buttons = [
             InlineKeyboardButton(
-                f"{'✅' if code in chosen else '▫️'} {label(kind, code, platform)}",
+                f"{'✅' if code in chosen else '▫️'} {_button_label(kind, code, platform)}",
                 callback_data=cb("t", item.id, KIND_LETTER[kind], code),
             )
             for code in codes
