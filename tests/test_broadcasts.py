@@ -280,7 +280,8 @@ async def test_delivered_once_across_engines_and_ticks_failures_counted(database
 
 async def test_quiet_hours_defer_a_broadcast_and_leavers_are_skipped(database: str) -> None:
     p = await seeded()
-    audience = [p["ent_chengnan"], p["ent_jiuhua"]]
+    third = (await make_member(103, "林经理", Role.ENTERPRISE, "东陈机电")).id
+    audience = [p["ent_chengnan"], p["ent_jiuhua"], third]
     platform = platform_with(annual_report={"enabled": False})  # broadcasts only
     async with bot_with(database, platform, [*audience, ADMIN_ID]) as (emulator, application):
         shown = await application.bot.send_message(ADMIN_ID, "…")
@@ -297,15 +298,43 @@ async def test_quiet_hours_defer_a_broadcast_and_leavers_are_skipped(database: s
         sender = engine(application, platform, clock)
         assert (await sender.tick()).quiet
         assert received(emulator, p["ent_chengnan"], TEXT) == []
-        # Overnight one of them asked to be forgotten: not sent, counted as not delivered.
+        # Overnight one asked to be forgotten, another was suspended: neither is sent to,
+        # both are counted as not delivered.
         await forget(p["ent_jiuhua"])
+        await User.filter(id=third).update(status=UserStatus.SUSPENDED)
         clock.set(local(5, 21, 8, 1))
         assert (await sender.tick()).sent == 1
         assert len(received(emulator, p["ent_chengnan"], TEXT)) == 1
+        assert received(emulator, third, TEXT) == []
         assert _edits(emulator, ADMIN_ID, shown.message_id)[-1] == (
-            f"✅ 群发通知 {item.reference} 已完成：已发送 1 / 2，失败 1"
+            f"✅ 群发通知 {item.reference} 已完成：已发送 1 / 3，失败 2"
         )
     assert (await Broadcast.get(id=item.id)).status is BroadcastStatus.DONE
+    skipped = await ReminderDelivery.filter(rule="broadcast", state=S.SKIPPED)
+    assert sorted(r.error or "" for r in skipped) == ["forgotten", "no longer active"]
+
+
+async def test_an_author_who_forgets_leaves_no_id_and_their_broadcast_still_ends(
+    database: str,
+) -> None:
+    p = await seeded()
+    platform = platform_with(annual_report={"enabled": False})
+    async with bot_with(database, platform, [p["ent_chengnan"], ADMIN_ID]) as (
+        emulator,
+        application,
+    ):
+        shown = await application.bot.send_message(ADMIN_ID, "…")
+        admin, item = await _ready({"roles": ["enterprise"], "townships": ["chengnan"]})
+        item = await _confirm(admin, item, shown.message_id)
+        await forget(ADMIN_ID)
+        await engine(application, platform, Clock(MORNING + timedelta(seconds=5))).tick()
+        assert len(received(emulator, p["ent_chengnan"], TEXT)) == 1
+        assert _edits(emulator, ADMIN_ID, shown.message_id) == []  # nobody to show it to
+        assert emulator.errors() == []
+    stored = await Broadcast.get(id=item.id)
+    assert stored.status is BroadcastStatus.DONE
+    assert stored.author_id is not None and stored.author_id < 0
+    assert stored.progress_chat_id is not None and stored.progress_chat_id < 0
 
 
 async def test_the_progress_message_is_edited_every_n_deliveries_then_done(
