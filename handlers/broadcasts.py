@@ -212,8 +212,11 @@ async def _confirm(update: Update, user: User, broadcast_id: int, shown: str) ->
     )
     await _end_flow(update, broadcast_id)
     await answer(update)
-    waiting = Progress(sent=0, failed=0, pending=item.recipients, total=item.recipients)
-    await edit_pressed(update, progress_text(item, waiting, done=False))
+    # The summary becomes the progress message, unless the engine got there first (its
+    # edit then already shows later counts, and this one must not put them back).
+    if await broadcasts.take_progress(item, "", "0/0"):
+        waiting = Progress(sent=0, failed=0, pending=item.recipients, total=item.recipients)
+        await edit_pressed(update, progress_text(item, waiting, done=False))
 
 
 async def _cancel(update: Update, user: User, broadcast_id: int) -> None:

@@ -209,7 +209,7 @@ async def confirm(
             confirmed_at=now,
             progress_chat_id=chat_id,
             progress_message_id=message_id,
-            progress_shown="0/0",
+            progress_shown="",  # nothing shown yet: the first edit moves it (take_progress)
         )
         if not changed:
             raise await _decided(await Broadcast.get(id=item.id))

@@ -42,10 +42,11 @@ class BroadcastProgress:
     async def settled(self, broadcast_id: int) -> None:
         """One delivery of this broadcast settled (sent or given up): edit if it is time."""
         self._settled[broadcast_id] += 1
-        last = self._looked.get(broadcast_id)
+        last = self._looked.setdefault(broadcast_id, self.clock())
         interval = timedelta(seconds=self.config.progress_seconds)
-        if self._settled[broadcast_id] >= self.config.progress_every or (
-            last is not None and self.clock() - last >= interval
+        if (
+            self._settled[broadcast_id] >= self.config.progress_every
+            or self.clock() - last >= interval
         ):
             item = await Broadcast.get_or_none(id=broadcast_id)
             if item is not None:

@@ -274,6 +274,8 @@ async def test_delivered_once_across_engines_and_ticks_failures_counted(database
     stored = await Broadcast.get(id=item.id)
     assert stored.status is BroadcastStatus.DONE and stored.finished_at is not None
     assert await broadcasts.progress(stored) == broadcasts.Progress(4, 1, 0, 5)
+    # The Confirm handler's own "sent 0" edit, were it late, may no longer be made.
+    assert not await broadcasts.take_progress(stored, "", "0/0")
     blocked_row = await ReminderDelivery.get(rule="broadcast", recipient_id=blocked)
     assert blocked_row.state is S.UNREACHABLE
 
