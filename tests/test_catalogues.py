@@ -84,3 +84,16 @@ def test_catalogue_html_is_valid_for_telegram() -> None:
             assert not re.search(r"&(?![a-z]+;|#\d+;)", text), (locale, message_id)
             tags = re.findall(r"</?([a-z-]+)", text)
             assert set(tags) <= {"b", "i", "u", "s", "code", "pre", "a"}, (locale, message_id)
+
+
+def test_each_roles_help_names_every_command_of_its_menu() -> None:
+    # /help is where a person learns what the "/" menu offers: a new command left out of
+    # it is one nobody finds.
+    from bot.notifier import ROLE_COMMANDS
+
+    for locale in LOCALES:
+        catalogue = _catalogue(locale)
+        for role, commands in ROLE_COMMANDS.items():
+            text = catalogue[f"help.{role.value}"]
+            missing = [c for c in commands if f"/{c}" not in text]
+            assert missing == [], (locale, role.value, missing)
