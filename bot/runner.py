@@ -83,6 +83,7 @@ async def serve(
             assert application.post_init is not None
             await application.post_init(application)
             web_app[BOT_READY]["username"] = application.bot.username
+            web_app[BOT_READY]["application"] = application  # the sandbox's clock runs jobs
             await application.start()
             if settings.webhook_url is None:
                 assert application.updater is not None

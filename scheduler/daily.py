@@ -43,11 +43,17 @@ JOBS = (
 
 async def _run(job: DailyJob, context: ContextTypes.DEFAULT_TYPE) -> None:
     zone = ZoneInfo(context.application.bot_data["timezone"])
-    events = await job.run(datetime.now(zone).date())
+    await run_on(context.application, job, datetime.now(zone).date())
+
+
+async def run_on(application: Application, job: DailyJob, day: date) -> int:
+    """Run one job as of `day` and tell people what changed; returns how many changes."""
+    events = await job.run(day)
     if events:
-        log.info("%s: %d change(s)", job.name, len(events))
-        notifier: Notifier = context.application.bot_data[NOTIFIER]
+        log.info("%s on %s: %d change(s)", job.name, day.isoformat(), len(events))
+        notifier: Notifier = application.bot_data[NOTIFIER]
         await notifier.publish(events)
+    return len(events)
 
 
 def schedule(application: Application, zone: ZoneInfo) -> None:

@@ -19,6 +19,7 @@ from bot.config import load_platform, load_settings
 from bot.emulator import BotAPIEmulator
 from bot.notifier import commands_for
 from bot.runner import serve
+from bot.sandbox.clock import add_clock_routes
 from bot.sandbox.year import seed_year
 from bot.web import create_web_app
 from locales.i18n import use_locale
@@ -231,6 +232,7 @@ def add_sandbox_routes(app: web.Application) -> None:
     app.router.add_get("/sandbox/tour", tour)
     app.router.add_get("/sandbox/personas.json", personas)
     app.router.add_static("/sandbox/static", STATIC)
+    add_clock_routes(app)
 
 
 def build_sandbox(data_dir: Path) -> tuple[Any, Any, web.Application, BotAPIEmulator]:

@@ -22,6 +22,8 @@
       emptyFile: "文件为空", empty: "还没有消息，发送 /start 开始对话。", youAre: "当前身份",
       unread: "条未读", noPersonas: "没有可用的身份", loading: "正在加载…", switchLang: "切换语言", langButton: "English",
       noCommands: "机器人没有为此身份设置命令",
+      skipWeek: "⏩ 8 天后", skipWeekTitle: "沙盒日历前进 8 天：公示期结束、到期事项照常处理",
+      skipped: "沙盒日期：", changes: "处理事项：",
     },
     en: {
       title: "innobridge sandbox", intro: "innobridge sandbox — offline: pick a persona and talk to the bot",
@@ -33,6 +35,8 @@
       empty: "No messages yet. Send /start to begin.", youAre: "You are", unread: "unread",
       noPersonas: "No personas available", loading: "Loading…", switchLang: "Switch language", langButton: "中文",
       noCommands: "The bot set no commands for this persona",
+      skipWeek: "⏩ 8 days later", skipWeekTitle: "Move the sandbox calendar 8 days on: public notices end, due things are settled",
+      skipped: "Sandbox date: ", changes: "changes: ",
     },
   };
 
@@ -478,6 +482,21 @@
 
   function hideToast() { $("toast").hidden = true; }
 
+  // The sandbox's calendar (bot/sandbox/clock.py): the daily jobs run as of 8 days later.
+  async function skipDays(days) {
+    try {
+      const response = await fetch("/sandbox/clock", {
+        method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ days }),
+      });
+      const body = await response.json();
+      if (!response.ok) throw new Error(body.error || response.statusText);
+      const total = Object.values(body.changes).reduce((a, b) => a + b, 0);
+      showToast(`${t("skipped")}${body.date} · ${t("changes")}${total}`);
+    } catch (error) {
+      showToast(t("failed") + error.message, true);
+    }
+  }
+
   function showCallbackAnswer(answer) {
     if (answer && answer.text) showToast(answer.text, Boolean(answer.show_alert));
   }
@@ -568,6 +587,7 @@
     }
     $("lang-toggle").textContent = t("langButton");
     $("lang-toggle").setAttribute("aria-label", t("switchLang"));
+    $("clock-skip").title = t("skipWeekTitle");
     $("banner").textContent = t("connectionLost");
     renderPersonaList();
     renderSummary();
@@ -586,6 +606,7 @@
     });
     $("persona-select").addEventListener("change", (event) => selectPersona(Number(event.target.value)));
     $("lang-toggle").addEventListener("click", () => applyLanguage(state.lang === "zh" ? "en" : "zh"));
+    $("clock-skip").addEventListener("click", () => skipDays(8));
     $("attach-button").addEventListener("click", () => toggleMenu("attach-button", "attach-menu"));
     $("command-button").addEventListener("click", () => { toggleCommandMenu(); });
     $("attach-menu").addEventListener("click", (event) => {
