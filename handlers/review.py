@@ -87,7 +87,7 @@ async def on_review_button(update: Update, context: Context, user: User) -> None
     try:
         await _on_action(update, context, user, action, review_id, parts)
     except AlreadyDecided as late:
-        await _tell_late(update, late)
+        await tell_late(update, late)
 
 
 async def _on_action(
@@ -147,17 +147,19 @@ async def on_reason_message(
     except ValidationFailed as problem:
         await message.reply_text(t(problem.message_id, **problem.params))
     except AlreadyDecided as late:
-        await _tell_late(update, late)
+        await tell_late(update, late)
 
 
-async def _tell_late(update: Update, late: AlreadyDecided) -> None:
-    """Someone else was first: say who, and drop any half-typed reason."""
+async def tell_late(update: Update, late: AlreadyDecided) -> None:
+    """Someone else was first: say who, and drop any half-typed reason or amount."""
     await conversations.clear(conversation_key(update))
     if late.params.get("withdrawn"):
         text = t("review.withdrawn_late")
     else:
-        key = "review.already_approved" if late.params["approved"] else "review.already_rejected"
-        text = t(key, name=late.params["by"])
+        key = (
+            "review.already_approved" if late.params.get("approved") else "review.already_rejected"
+        )
+        text = t(key, name=late.params.get("by", "?"))
     if update.callback_query is not None:
         await answer(update, text, alert=True)
     elif update.effective_chat is not None:

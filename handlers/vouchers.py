@@ -29,7 +29,7 @@ from handlers.context import (
     with_user,
 )
 from handlers.engagement import today
-from handlers.review import send_card
+from handlers.review import send_card, tell_late
 from handlers.vouchers_views import (
     AMOUNT,
     APPLY_FLOW,
@@ -273,23 +273,7 @@ async def on_grant_message(
     except ValidationFailed as problem:
         await message.reply_text(t(problem.message_id, **problem.params))
     except AlreadyDecided as late:
-        await _tell_late(update, late)
-
-
-async def _tell_late(update: Update, late: AlreadyDecided) -> None:
-    """Someone else decided first: say who, drop the half-typed amount."""
-    await conversations.clear(conversation_key(update))
-    if late.params.get("withdrawn"):
-        text = t("review.withdrawn_late")
-    else:
-        key = (
-            "review.already_approved" if late.params.get("approved") else "review.already_rejected"
-        )
-        text = t(key, name=late.params.get("by", "?"))
-    if update.callback_query is not None:
-        await answer(update, text, alert=True)
-    elif update.effective_chat is not None:
-        await update.effective_chat.send_message(text)
+        await tell_late(update, late)
 
 
 async def _redeem(update: Update, context: Context, user: User, raw: str) -> None:
@@ -335,7 +319,7 @@ async def on_button(update: Update, context: Context, user: User) -> None:
         else:
             raise NotAllowed("button.forged")
     except AlreadyDecided as late:
-        await _tell_late(update, late)
+        await tell_late(update, late)
 
 
 async def _resume(

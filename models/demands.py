@@ -28,6 +28,7 @@ from models.entities import (
 from models.errors import InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from models.events import DemandRelayed, Event, ReviewRequested
 from models.platform import PlatformConfig
+from models.review_rounds import open_round
 from models.text import storable
 
 SUBJECT = "demand"
@@ -242,17 +243,7 @@ async def resubmit(
             raise InvalidTransition("demand.not_rejected", reference=demand.reference)
         # Reviews are unique per (subject, stage, round): the edited demand is reviewed in a
         # new round, and the last round's decisions stay as history.
-        last = (
-            await Review.filter(subject_type=SUBJECT, subject_id=demand_id)
-            .order_by("-round")
-            .first()
-        )
-        review = await Review.create(
-            subject_type=SUBJECT,
-            subject_id=demand_id,
-            stage=platform.review.stages_for(SUBJECT)[0],
-            round=(last.round + 1) if last else 1,
-        )
+        review = await open_round(SUBJECT, demand_id, platform.review.stages_for(SUBJECT)[0])
         await audit.record(
             user.id, "demand.resubmitted", SUBJECT, demand_id, after=values_text(values)
         )

@@ -31,6 +31,7 @@ from models.errors import AlreadyDecided, InvalidTransition, NotAllowed, NotFoun
 from models.events import EngagementChanged, Event, ReviewRequested
 from models.money import parse_yuan
 from models.platform import PlatformConfig
+from models.review_rounds import open_round
 from models.text import storable
 
 CONTRACT_SUBJECT = "contract"
@@ -154,16 +155,8 @@ async def file_contract(
         )
         # Reviews are unique per (subject, stage, round): a filing refused and filed again is
         # acknowledged in a new round, the refusal stays as history.
-        last = (
-            await Review.filter(subject_type=CONTRACT_SUBJECT, subject_id=engagement.id)
-            .order_by("-round")
-            .first()
-        )
-        review = await Review.create(
-            subject_type=CONTRACT_SUBJECT,
-            subject_id=engagement.id,
-            stage=platform.review.stages_for(CONTRACT_SUBJECT)[0],
-            round=(last.round + 1) if last else 1,
+        review = await open_round(
+            CONTRACT_SUBJECT, engagement.id, platform.review.stages_for(CONTRACT_SUBJECT)[0]
         )
     # The other party hears of the filing before the reviewers get their card.
     return [EngagementChanged(demand_id, "contract_filed", user.id), ReviewRequested(review.id)]

@@ -31,6 +31,7 @@ from models.errors import InvalidTransition, NotAllowed, NotFound, ValidationFai
 from models.events import Event, ReviewDecided, ReviewRequested, VoucherChanged
 from models.money import CENT, parse_yuan
 from models.platform import VoucherConfig
+from models.review_rounds import open_round
 from models.text import storable
 from models.voucher_entities import Voucher, VoucherStatus
 
@@ -255,17 +256,7 @@ async def request_redemption(user: User, voucher_id: int) -> list[Event]:
             "voucher.redeem_requested",
             redeem_requested_at=datetime.now(UTC),
         )
-        last = (
-            await Review.filter(subject_type=REDEMPTION, subject_id=voucher.id)
-            .order_by("-round")
-            .first()
-        )
-        review = await Review.create(
-            subject_type=REDEMPTION,
-            subject_id=voucher.id,
-            stage=STAGE,
-            round=last.round + 1 if last else 1,
-        )
+        review = await open_round(REDEMPTION, voucher.id, STAGE)
     return [VoucherChanged(voucher.id, "redeem_requested", user.id), ReviewRequested(review.id)]
 
 
