@@ -34,6 +34,7 @@ from models.entities import (
     User,
     UserStatus,
 )
+from models.platform import PlatformConfig
 
 log = logging.getLogger(__name__)
 
@@ -246,7 +247,7 @@ def build_sandbox(data_dir: Path) -> tuple[Any, Any, web.Application, BotAPIEmul
         admin_ids=[ADMIN_ID],
         webhook_url=None,
     )
-    platform = load_platform(settings.config)
+    platform = sandbox_platform(load_platform(settings.config))
     emulator = BotAPIEmulator(chat_burst=20)
     emulator.add_bot(TOKEN, username="innobridge_bot", first_name="innobridge")
     for persona in PERSONAS:
@@ -262,6 +263,24 @@ def build_sandbox(data_dir: Path) -> tuple[Any, Any, web.Application, BotAPIEmul
     emulator.attach(web_app, prefix="/emulator")
     add_sandbox_routes(web_app)
     return settings, platform, web_app, emulator
+
+
+# The reminder engine sends broadcasts and the evaluation's results: a visitor waits a few
+# seconds for them, not a minute, and at any hour of the day (no quiet hours, which would hold
+# a 22:00 visitor's broadcast until 08:00). Production keeps bot/default_platform.toml's.
+SANDBOX_TICK_SECONDS = 5  # the least ReminderConfig allows
+
+
+def sandbox_platform(platform: PlatformConfig) -> PlatformConfig:
+    """The platform as configured, with the reminder engine's pace set for a visitor."""
+    reminders = platform.reminders.model_copy(
+        update={
+            "tick_seconds": SANDBOX_TICK_SECONDS,
+            "quiet_start": platform.reminders.quiet_start,
+            "quiet_end": platform.reminders.quiet_start,  # equal: no quiet hours
+        }
+    )
+    return platform.model_copy(update={"reminders": reminders})
 
 
 def remember_menus(emulator: BotAPIEmulator) -> None:
