@@ -71,6 +71,12 @@ class WebChat:
         await expect(message).to_be_visible(timeout=STEP_MS)
         return message
 
+    async def pin(self, message: Locator) -> Locator:
+        """The same message by its id, whatever an edit later makes it say."""
+        message_id = await message.get_attribute("data-message-id")
+        assert message_id, "a message on screen has an id"
+        return self.chat.locator(f'[data-testid="message"][data-message-id="{message_id}"]')
+
     def messages(self, sender: str) -> Locator:
         """Messages in the open conversation from "bot" or "user"."""
         return self.chat.locator(f'[data-testid="message"][data-from="{sender}"]')
