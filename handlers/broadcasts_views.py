@@ -22,6 +22,8 @@ DYNAMIC_IDS = (
     "broadcast.already.sending",
     "broadcast.already.done",
     "broadcast.already.cancelled",
+    "broadcast.preview",
+    "broadcast.preview_now",
 )
 
 
@@ -106,12 +108,14 @@ def preview(
 ) -> tuple[str, InlineKeyboardMarkup]:
     """The summary under the preview: audience, count, Confirm / Edit / Cancel."""
     quiet = platform.reminders
+    hours = f"{quiet.quiet_start:%H:%M}–{quiet.quiet_end:%H:%M}"
     text = t(
-        "broadcast.preview",
+        # equal start and end: no quiet hours (ReminderConfig.is_quiet), not "21:00–21:00"
+        "broadcast.preview" if quiet.quiet_start != quiet.quiet_end else "broadcast.preview_now",
         reference=item.reference,
         audience=audience_lines(item, platform),
         count=f"{count:,}",
-        quiet=f"{quiet.quiet_start:%H:%M}–{quiet.quiet_end:%H:%M}",
+        quiet=hours,
     )
     markup = InlineKeyboardMarkup(
         [

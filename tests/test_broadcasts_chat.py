@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 
 from bot.emulator import EmulatedUser
+from handlers.context import PLATFORM
 from models.broadcast_entities import Broadcast, BroadcastStatus
 from models.entities import Role, User
 from models.reminder_entities import ReminderDelivery
@@ -174,3 +175,24 @@ async def test_a_double_confirm_sends_once_and_tells_who_confirmed(harness: Harn
     await _tick(harness)
     assert sum(NOTICE in m.text for m in zh.messages) == 1
     assert (await User.get(id=ADMIN_ID)).reachable
+
+
+async def test_without_quiet_hours_the_preview_does_not_name_any(harness: Harness) -> None:
+    # quiet_start == quiet_end means none (the sandbox's platform): not "21:00–21:00"
+    config = harness.application.bot_data[PLATFORM]
+    always = config.reminders.model_copy(
+        update={
+            "quiet_start": config.reminders.quiet_start,
+            "quiet_end": config.reminders.quiet_start,
+        }
+    )
+    harness.application.bot_data[PLATFORM] = config.model_copy(update={"reminders": always})
+    admin = await _admin(harness)
+    await _people(harness)
+    await admin.send("/broadcast")
+    await admin.send(NOTICE)
+    await admin.press("👀 预览")
+    assert "接收人数：4" in admin.last.text
+    assert "未设免打扰时段" in admin.last.text and "21:00" not in admin.last.text
+    await admin.press("✅ 确认发送")
+    assert "发送中：已发送 0 / 4" in admin.last.text
