@@ -139,7 +139,7 @@ async def file_contract(web: WebChat, reference: str) -> None:
     await web.say(signed)
     voucher = await web.sees("第 4 步，共 4 步")
     await expect(voucher).to_contain_text("创新券")
-    await web.press("否", within=voucher)  # a service-tier institution takes no vouchers
+    await web.press("否", within=voucher)  # no voucher this time (the year's tour has one)
     summary = await web.sees("请核对合同备案信息")
     for shown in ("咨询服务合同.pdf", "8000.00 元", f"签订日期：{signed}", "使用创新券：否"):
         await expect(summary).to_contain_text(shown)

@@ -128,6 +128,7 @@ async def broadcast(web: WebChat) -> Locator:
     await web.press("👀 预览", within=picker)
     summary = await web.pin(await web.sees("第 3 步，共 3 步"))
     await expect(summary).to_contain_text("接收人数：1")  # 李经理, the one reachable
+    await expect(summary).to_contain_text("未设免打扰时段")  # the sandbox sends at any hour
     await web.press("✅ 确认发送", within=summary)
     await expect(summary).to_contain_text("已完成：已发送 1 / 1，失败 0", timeout=ENGINE_MS)
     return summary
@@ -170,3 +171,15 @@ async def test_the_admin_runs_the_year(page: Page, tmp_path: Path) -> None:
     shot = tmp_path / "admin-year.png"
     await page.screenshot(path=shot)
     assert shot.stat().st_size > 1000, "the screenshot shows the page"
+
+
+async def test_the_tour_describes_the_admins_year(page: Page) -> None:
+    await page.get_by_role("link", name="导览").click()
+    await expect(page.get_by_role("heading", name="管理员的一年")).to_be_visible()
+    steps = page.get_by_test_id("tour-year-zh").get_by_role("listitem")
+    await expect(steps.first).to_contain_text("/tier")
+    await expect(page.get_by_test_id("tour-year-zh")).to_contain_text("⏩ 8 天后")
+    await expect(page.get_by_test_id("tour-year-zh")).to_contain_text("/voucher")
+    english = page.get_by_test_id("tour-year-en")
+    await expect(english.get_by_role("heading", name="The admin's year")).to_be_visible()
+    await expect(english).to_contain_text("moves the sandbox's calendar")
