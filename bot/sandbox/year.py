@@ -35,6 +35,7 @@ from models.entities import (
     UserStatus,
 )
 from models.evaluation_entities import Evaluation, EvaluationRun, Grade, RunStatus
+from models.reminder_entities import Report, ReportKind
 
 T = InstitutionTier
 FIRST_REP_ID = 9210
@@ -57,9 +58,9 @@ class Past:
 PAST = (
     Past("如皋市工业设计服务中心", "12320682MB0000002", T.SERVICE, 9, 6, 0, 5, Grade.EXCELLENT),
     Past("南通创新券检测服务有限公司", "91320682MA1N00003", T.VOUCHER, 7, 12, 0, 5, Grade.GOOD),
-    Past("如皋市知识产权服务中心", "12320682MB0000004", T.SERVICE, 5, 24, 1, 4, Grade.ORDINARY),
-    Past("江海技术转移中心", "12320682MB0000005", T.VOUCHER, 4, 30, 0, 4, Grade.ORDINARY),
-    Past("如皋市计量测试所", "12320682MB0000006", T.SERVICE, 3, 48, 1, 3, Grade.ORDINARY),
+    Past("如皋市知识产权服务中心", "12320682MB0000004", T.SERVICE, 5, 10, 0, 5, Grade.ORDINARY),
+    Past("江海技术转移中心", "12320682MB0000005", T.VOUCHER, 4, 16, 0, 5, Grade.ORDINARY),
+    Past("如皋市计量测试所", "12320682MB0000006", T.SERVICE, 3, 30, 1, 4, Grade.ORDINARY),
     Past("长江科技咨询有限公司", "91320682MA1N00007", T.SERVICE, 2, 72, 2, 3, Grade.ORDINARY),
     Past(
         "如皋市材料分析实验室", "12320682MB0000008", T.CULTIVATING, 1, 120, 1, 2, Grade.UNQUALIFIED
@@ -198,6 +199,18 @@ async def _served(
         completed_at=published + timedelta(days=45),
     )
     await _backdate(Engagement, engagement.id, published + timedelta(days=5))
+    # The filing report of Keqiao 1(4), due a month after signing: what "credit" counts.
+    report = await Report.create(
+        kind=ReportKind.FILING,
+        organization_id=org.id,
+        period=str(engagement.id),
+        file_id=f"sandbox-filing-{engagement.id}",
+        file_name="备案报告.pdf",
+        sha256="0" * 64,
+        submitted_by_id=rep.id,
+    )
+    filed = published + timedelta(days=50 if late else 12)
+    await Report.filter(id=report.id).update(submitted_at=filed)
     feedback = await Feedback.create(
         engagement_id=engagement.id,
         user_id=owner.id,
