@@ -17,6 +17,7 @@ from bot.retrying import RetryingRateLimiter
 from bot.webhook import RETRY_UPDATES
 from handlers import build_handlers
 from handlers.context import NOTIFIER, PLATFORM, TIMEZONE
+from handlers.dashboard import DASHBOARD_URL
 from locales.i18n import t, use_locale
 from models.conversations import CURRENT_UPDATE
 from models.crypto import KEYRING, SecretKeyError
@@ -81,6 +82,7 @@ def build_application(
     )
     application.bot_data[PLATFORM] = platform
     application.bot_data[TIMEZONE] = settings.timezone
+    application.bot_data[DASHBOARD_URL] = settings.public_base_url
     # Group -1 runs first for every update: it names the update for conversations.save.
     application.add_handler(TypeHandler(Update, mark_update), group=-1)
     application.add_handlers(build_handlers())

@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=1, le=65535)
+    # Where browsers reach this server (the dashboard's login links); default: http_host:port.
+    public_url: AnyHttpUrl | None = None
     # Phone numbers are encrypted at rest with it (models/crypto.py); keep it with the backups.
     secret_key: SecretStr | None = None
 
@@ -127,6 +129,13 @@ class Settings(BaseSettings):
     def bot_file_base_url(self) -> str:
         """The URL prefix for file downloads."""
         return f"{str(self.telegram_api_url).rstrip('/')}/file/bot"
+
+    @property
+    def public_base_url(self) -> str:
+        """The origin the dashboard's login links point at."""
+        if self.public_url is not None:
+            return str(self.public_url).rstrip("/")
+        return f"http://{self.http_host}:{self.http_port}"
 
     @property
     def tz(self) -> ZoneInfo:

@@ -50,7 +50,7 @@ ROLE_COMMANDS: dict[Role, tuple[str, ...]] = {
     Role.ASSISTANT: ("new", "township", "my", "object"),
     Role.INSTITUTION: ("demands", "my", "voucher", "report", "evaluation", "object"),
     Role.RESEARCH: ("demands", "my", "object"),
-    Role.REVIEWER: ("pending", "voucher", "object"),
+    Role.REVIEWER: ("pending", "voucher", "object", "dashboard"),
     Role.PUBLISHER: ("pending", "object"),
     Role.ADMIN: (
         "pending",
@@ -64,6 +64,7 @@ ROLE_COMMANDS: dict[Role, tuple[str, ...]] = {
         "stats",
         "export",
         "broadcast",
+        "dashboard",
     ),
 }
 # Each area of the demand lifecycle renders its own events (bot/notify_*.py).

@@ -7,7 +7,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 from tortoise import Tortoise
 
-from bot import webhook
+from bot import dashboard, webhook
 from bot.config import Settings
 from bot.metrics import Metrics
 
@@ -50,4 +50,5 @@ def create_web_app(settings: Settings, metrics: Metrics | None = None) -> web.Ap
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", prometheus)
     webhook.add_routes(app)
+    dashboard.add_routes(app)
     return app

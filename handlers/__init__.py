@@ -8,6 +8,7 @@ from handlers import (
     admin,
     broadcasts,
     common,
+    dashboard,
     demand_submit,
     engagement,
     evaluation,
@@ -45,6 +46,7 @@ AREAS = (
     evaluation,
     stats,
     broadcasts,
+    dashboard,
 )
 
 

@@ -19,6 +19,7 @@ MODEL_MODULES = [
     "models.voucher_entities",
     "models.evaluation_entities",
     "models.broadcast_entities",
+    "models.dashboard_entities",
 ]
 
 

@@ -94,6 +94,8 @@ TABLE: dict[str, Permission] = {
     "evaluation.own": _p({R.INSTITUTION}, REL.NONE, "evaluation.institution_only"),
     # broadcasts to an audience (issue #5)
     "broadcast.send": _p({R.ADMIN}, REL.NONE, "broadcast.admin_only"),
+    # the web dashboard (issue #6): its review queue is for those who review
+    "dashboard.open": _p({R.REVIEWER, R.ADMIN}, REL.NONE, "dashboard.not_allowed"),
 }
 
 

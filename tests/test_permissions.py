@@ -59,6 +59,7 @@ EXPECTED: dict[str, set[Role]] = {
     "evaluation.run": {AD},
     "evaluation.own": {IN},
     "broadcast.send": {AD},
+    "dashboard.open": {RV, AD},
 }
 
 
