@@ -96,8 +96,11 @@ async def decide(
     approve: bool,
     reason: str | None,
     platform: PlatformConfig,
+    checklist: list[str] | None = None,
 ) -> list[Event]:
-    """Decide a pending review; raise AlreadyDecided naming who was first."""
+    """Decide a pending review; raise AlreadyDecided naming who was first. The publishing
+    checklist (Rugao art. 15) is the one ticked on this reviewer's chat card, unless the
+    caller brings its own (the dashboard's form)."""
     review = await authorised_review(review_id, actor_id)
     # A late presser hears who decided (or that it was withdrawn), not "tick the checklist".
     await ensure_pending(review)
@@ -105,7 +108,8 @@ async def decide(
     if not approve:
         reason = check_reason(reason or "")
     elif review.subject_type in CHECKLIST_SUBJECTS:
-        ticked = await _ticked(review_id, actor_id)
+        given = checklist if checklist is not None else await _ticked(review_id, actor_id)
+        ticked = [item for item in CHECKLIST if item in given]
         if set(ticked) != set(CHECKLIST):
             raise ValidationFailed("review.checklist_incomplete")
     async with in_transaction():

@@ -16,10 +16,14 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.config import Settings
 from bot.emulator import EmulatedUser
 from bot.web import BOT_READY, create_web_app
+from models import review
 from models.dashboard_entities import DashboardLink, DashboardSession
+from models.demand_entities import Demand, DemandStatus
 from models.entities import Registration, RegistrationStatus, Review, ReviewStatus, Role, User
 from tests.conftest import ADMIN_ID, TOKEN, Harness, make_staff
+from tests.demand_support import make_member, submitted_demand
 from tests.factories import register_enterprise
+from tests.reminder_support import started
 
 LINK = re.compile(r"https?://[^/\s]+(/dashboard/login/[\w-]+)")
 
@@ -214,3 +218,34 @@ async def test_logout_ends_the_session_and_admin_pages_list(harness: Harness, we
     out = await web.post("/dashboard/logout", data={"csrf": _csrf(page)})
     assert out.status == 200 and "已退出" in await out.text()
     assert (await web.get("/dashboard/reviews")).status == 401
+
+
+async def test_a_demand_is_approved_from_the_web_only_with_the_whole_checklist(
+    harness: Harness, web
+) -> None:
+    # Rugao art. 15: the publishing checklist; the web form carries it as three boxes.
+    owner_user = await make_member(311, "李经理", Role.ENTERPRISE, "如皋市星火科技有限公司")
+    li = await started(harness, owner_user)
+    demand = await submitted_demand(owner_user)
+    target = await Review.get(subject_type="demand", subject_id=demand.id)
+    admin = await _admin(harness)
+    await _login(web, admin)
+    queue = await (await web.get("/dashboard/reviews")).text()
+    assert queue.count('name="check"') == 3 and demand.reference in queue
+    partial = await web.post(
+        f"/dashboard/reviews/{target.id}",
+        data=[("action", "approve"), ("csrf", _csrf(queue)), ("check", "no_secret"),
+              ("check", "compliant"), ("check", "forged_item")],
+    )  # fmt: skip
+    assert partial.status == 400 and "审核要点" in await partial.text()
+    assert (await Demand.get(id=demand.id)).status is DemandStatus.SUBMITTED
+    whole = await web.post(
+        f"/dashboard/reviews/{target.id}",
+        data=[("action", "approve"), ("csrf", _csrf(queue))]
+        + [("check", item) for item in review.CHECKLIST],
+    )
+    assert whole.status == 200
+    assert (await Demand.get(id=demand.id)).status is DemandStatus.PUBLISHED
+    assert demand.reference in li.last.text
+    decided = await Review.get(id=target.id)
+    assert decided.status is ReviewStatus.APPROVED and decided.checklist == list(review.CHECKLIST)

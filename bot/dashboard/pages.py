@@ -140,7 +140,19 @@ async def _queue(
             card = await review.card(item.id, user.id)
             # The chat's own card text: HTML made by t(), placeholders escaped, phone masked.
             text = card_text(card, config, current_locale(), zone)
-            cards.append({"id": item.id, "reference": card.reference, "text": Markup(text)})
+            checks = (
+                [(i, t(f"review.check.{i}")) for i in review.CHECKLIST]
+                if item.subject_type in review.CHECKLIST_SUBJECTS
+                else []
+            )
+            cards.append(
+                {
+                    "id": item.id,
+                    "reference": card.reference,
+                    "text": Markup(text),
+                    "checks": checks,
+                }
+            )
     return page(
         request,
         "reviews.html",
@@ -172,6 +184,7 @@ async def decide(request: web.Request, user: User, token: str) -> web.StreamResp
                 approve=approve,
                 reason=None if approve else _field(form, "reason"),
                 platform=application.bot_data[PLATFORM],
+                checklist=[str(item) for item in form.getall("check", [])] if approve else None,
             )
         except AlreadyDecided as late:
             return await _queue(request, user, token, notice=_late(late), status=409)
