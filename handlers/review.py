@@ -150,16 +150,18 @@ async def on_reason_message(
         await tell_late(update, late)
 
 
+def late_text(late: AlreadyDecided) -> str:
+    """Who decided first, or that the record was withdrawn (the chat's and the web's words)."""
+    if late.params.get("withdrawn"):
+        return t("review.withdrawn_late")
+    key = "review.already_approved" if late.params.get("approved") else "review.already_rejected"
+    return t(key, name=late.params.get("by", "?"))
+
+
 async def tell_late(update: Update, late: AlreadyDecided) -> None:
     """Someone else was first: say who, and drop any half-typed reason or amount."""
     await conversations.clear(conversation_key(update))
-    if late.params.get("withdrawn"):
-        text = t("review.withdrawn_late")
-    else:
-        key = (
-            "review.already_approved" if late.params.get("approved") else "review.already_rejected"
-        )
-        text = t(key, name=late.params.get("by", "?"))
+    text = late_text(late)
     if update.callback_query is not None:
         await answer(update, text, alert=True)
     elif update.effective_chat is not None:

@@ -15,6 +15,7 @@ from telegram.ext import Application
 from bot.dashboard.render import COOKIE, is_https, message, page
 from handlers import stats_chart
 from handlers.context import NOTIFIER, PLATFORM, TIMEZONE
+from handlers.review import late_text
 from handlers.review_views import card_text
 from handlers.stats_views import chart_text, summary
 from locales.i18n import current_locale, t, use_locale
@@ -187,7 +188,7 @@ async def decide(request: web.Request, user: User, token: str) -> web.StreamResp
                 checklist=[str(item) for item in form.getall("check", [])] if approve else None,
             )
         except AlreadyDecided as late:
-            return await _queue(request, user, token, notice=_late(late), status=409)
+            return await _queue(request, user, token, notice=late_text(late), status=409)
         except DomainError as refusal:
             notice = t(refusal.message_id, **refusal.params)
             return await _queue(request, user, token, notice=notice, status=400)
@@ -198,13 +199,6 @@ async def decide(request: web.Request, user: User, token: str) -> web.StreamResp
     except DomainError:
         log.warning("notification of %s failed", events, exc_info=True)
     return await _queue(request, user, token, notice=notice, status=200)
-
-
-def _late(late: AlreadyDecided) -> str:
-    if late.params.get("withdrawn"):
-        return t("review.withdrawn_late")
-    key = "review.already_approved" if late.params["approved"] else "review.already_rejected"
-    return t(key, name=late.params["by"])
 
 
 def _today(application: Application) -> date:
