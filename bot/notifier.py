@@ -65,6 +65,7 @@ ROLE_COMMANDS: dict[Role, tuple[str, ...]] = {
         "export",
         "broadcast",
         "dashboard",
+        "apitoken",
     ),
 }
 # Each area of the demand lifecycle renders its own events (bot/notify_*.py).

@@ -1,5 +1,5 @@
-"""The aiohttp app beside the bot: health, readiness, metrics (more routes come with later
-issues)."""
+"""The aiohttp app beside the bot: health, readiness, metrics, the JSON API (more routes
+come with later issues)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from tortoise import Tortoise
 
 from bot import dashboard, webhook
-from bot.config import Settings
+from bot.api import add_api
+from bot.config import Settings, load_platform
 from bot.metrics import Metrics
+from models.platform import PlatformConfig
 
 SETTINGS = web.AppKey("settings", Settings)
 BOT_READY = web.AppKey("bot_ready", dict)
@@ -39,7 +41,9 @@ async def prometheus(request: web.Request) -> web.Response:
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
-def create_web_app(settings: Settings, metrics: Metrics | None = None) -> web.Application:
+def create_web_app(
+    settings: Settings, metrics: Metrics | None = None, platform: PlatformConfig | None = None
+) -> web.Application:
     """The web application; the runner fills BOT_READY once the bot is identified and builds
     the bot with this app's METRICS, so that /metrics shows what the bot counts."""
     app = web.Application()
@@ -51,4 +55,5 @@ def create_web_app(settings: Settings, metrics: Metrics | None = None) -> web.Ap
     app.router.add_get("/metrics", prometheus)
     webhook.add_routes(app)
     dashboard.add_routes(app)
+    add_api(app, platform or load_platform(settings.config))
     return app

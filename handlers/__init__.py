@@ -6,6 +6,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 
 from handlers import (
     admin,
+    api_tokens,
     broadcasts,
     common,
     dashboard,
@@ -34,7 +35,7 @@ COMMANDS = {
 # The demand lifecycle (issue #3), one module per area; each brings its commands and buttons.
 # Then /mydata and /forget (issue #7), which every user has; then tiers and sanctions (#5),
 # then innovation vouchers, the annual evaluation, the admins' /stats and /export
-# and broadcasts (#5).
+# and broadcasts (#5); then the dashboard's login links and the JSON API's tokens (#6).
 AREAS = (
     demand_submit,
     market,
@@ -47,6 +48,7 @@ AREAS = (
     stats,
     broadcasts,
     dashboard,
+    api_tokens,
 )
 
 

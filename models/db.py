@@ -20,6 +20,7 @@ MODEL_MODULES = [
     "models.evaluation_entities",
     "models.broadcast_entities",
     "models.dashboard_entities",
+    "models.api_entities",
 ]
 
 

@@ -96,6 +96,8 @@ TABLE: dict[str, Permission] = {
     "broadcast.send": _p({R.ADMIN}, REL.NONE, "broadcast.admin_only"),
     # the web dashboard (issue #6): its review queue is for those who review
     "dashboard.open": _p({R.REVIEWER, R.ADMIN}, REL.NONE, "dashboard.not_allowed"),
+    # the JSON API (issue #6): bearer tokens for the provincial platform and the city portal
+    "apitoken.manage": _p({R.ADMIN}, REL.NONE, "apitoken.admin_only"),
 }
 
 

@@ -60,6 +60,7 @@ EXPECTED: dict[str, set[Role]] = {
     "evaluation.own": {IN},
     "broadcast.send": {AD},
     "dashboard.open": {RV, AD},
+    "apitoken.manage": {AD},
 }
 
 
