@@ -5,7 +5,7 @@ from tortoise.fields.base import OnDelete
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0007_platform_year')]
+    dependencies = [('models', '0009_dashboard')]
 
     initial = False
 
