@@ -19,6 +19,7 @@ from telegram import (
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot import (
+    notify_catalog,
     notify_demand_submit,
     notify_engagement,
     notify_evaluation,
@@ -46,12 +47,23 @@ ReplyMarkup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove |
 
 BASE_COMMANDS = ("start", "help", "status", "language", "cancel", "mydata", "forget")
 ROLE_COMMANDS: dict[Role, tuple[str, ...]] = {
-    Role.ENTERPRISE: ("new", "my", "voucher", "complaint", "object"),
-    Role.ASSISTANT: ("new", "township", "my", "object"),
-    Role.INSTITUTION: ("demands", "my", "voucher", "report", "evaluation", "object"),
-    Role.RESEARCH: ("demands", "my", "object"),
-    Role.REVIEWER: ("pending", "voucher", "object", "dashboard"),
-    Role.PUBLISHER: ("pending", "object"),
+    Role.ENTERPRISE: ("new", "my", "catalog", "search", "voucher", "complaint", "object"),
+    Role.ASSISTANT: ("new", "township", "my", "catalog", "search", "object"),
+    Role.INSTITUTION: (
+        "demands",
+        "my",
+        "publish",
+        "listings",
+        "bookings",
+        "catalog",
+        "voucher",
+        "report",
+        "evaluation",
+        "object",
+    ),
+    Role.RESEARCH: ("demands", "my", "publish", "listings", "catalog", "object"),
+    Role.REVIEWER: ("pending", "voucher", "catalog", "object", "dashboard"),
+    Role.PUBLISHER: ("pending", "catalog", "object"),
     Role.ADMIN: (
         "pending",
         "voucher",
@@ -59,6 +71,7 @@ ROLE_COMMANDS: dict[Role, tuple[str, ...]] = {
         "complaints",
         "reminders",
         "tier",
+        "catalog",
         "object",
         "evaluate",
         "stats",
@@ -76,6 +89,7 @@ AREA_HANDLERS = (
     notify_institutions.HANDLERS,
     notify_vouchers.HANDLERS,
     notify_evaluation.HANDLERS,
+    notify_catalog.HANDLERS,
 )
 MENU_LANGUAGES = {"zh_CN": "zh", "en": "en"}
 

@@ -8,6 +8,7 @@ from handlers import (
     admin,
     api_tokens,
     broadcasts,
+    catalog,
     common,
     dashboard,
     demand_submit,
@@ -35,7 +36,8 @@ COMMANDS = {
 # The demand lifecycle (issue #3), one module per area; each brings its commands and buttons.
 # Then /mydata and /forget (issue #7), which every user has; then tiers and sanctions (#5),
 # then innovation vouchers, the annual evaluation, the admins' /stats and /export
-# and broadcasts (#5); then the dashboard's login links and the JSON API's tokens (#6).
+# and broadcasts (#5); then the dashboard's login links and the JSON API's tokens (#6);
+# then the resource catalogue (#9).
 AREAS = (
     demand_submit,
     market,
@@ -49,6 +51,7 @@ AREAS = (
     broadcasts,
     dashboard,
     api_tokens,
+    catalog,
 )
 
 

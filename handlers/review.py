@@ -37,7 +37,7 @@ from models.conversations import ConversationState
 from models.entities import User
 from models.errors import AlreadyDecided, NotAllowed, ValidationFailed
 from models.platform import PlatformConfig
-from models.review import ContractCard, DemandCard
+from models.review import ContractCard, DemandCard, ListingCard
 
 FLOW = "review_reason"
 VERSION = 1
@@ -257,6 +257,8 @@ async def _send_files(update: Update, context: Context, user: User, review_id: i
     files: list[tuple[str, str]] = []
     if isinstance(card, DemandCard):
         files = [_attachment(item) for item in card.demand.attachments]
+    elif isinstance(card, ListingCard):
+        files = [_attachment(item) for item in card.listing.attachments]
     elif isinstance(card, ContractCard) and card.engagement.contract_file_id:
         file_id = card.engagement.contract_file_id
         files = [(card.engagement.contract_kind or "document", file_id)]

@@ -14,19 +14,20 @@ from babel.dates import format_datetime
 from babel.numbers import format_decimal
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from handlers.catalog_views import listing_review_lines
 from handlers.vouchers_views import voucher_card_lines, voucher_card_markup
 from locales.i18n import Raw, t
 from models import voucher_decisions, vouchers
 from models.entities import ReviewStatus
 from models.phone import mask_phone
 from models.platform import Label, PlatformConfig
-from models.review import CHECKLIST, Card, ContractCard, DemandCard, RegistrationCard
+from models.review import CHECKLIST, Card, ContractCard, DemandCard, ListingCard, RegistrationCard
 
 REASON_PRESET = "preset:"
 # A card is one Telegram message (at most 4096 characters): long descriptions are cut.
 DESCRIPTION_SHOWN = 1500
 SHA_SHOWN = 16
-KINDS = ("registration", "demand", "contract", *vouchers.SUBJECTS)
+KINDS = ("registration", "demand", "contract", *vouchers.SUBJECTS, "listing")
 DYNAMIC_IDS = (
     *(f"review.kind.{kind}" for kind in KINDS),
     *(f"review.check.{item}" for item in CHECKLIST),
@@ -164,6 +165,10 @@ def card_text(card: Card, platform: PlatformConfig, locale: str, tz: str) -> str
         lines = _demand_lines(card, platform, locale)
     elif isinstance(card, voucher_decisions.VoucherCard):
         lines = voucher_card_lines(card, locale)
+    elif isinstance(card, ListingCard):
+        lines = listing_review_lines(card, platform, locale)
+        if card.review.status is ReviewStatus.PENDING:
+            lines += ["", t("review.checklist_hint")]
     else:
         lines = _contract_lines(card, locale)
     return "\n".join(lines + _outcome_lines(card, platform, locale, tz))
@@ -178,12 +183,13 @@ def card_markup(card: Card) -> InlineKeyboardMarkup | None:
     review_id = card.review.id
     rows: list[list[InlineKeyboardButton]] = []
     approve, reject = t("button.approve"), t("button.reject")
-    if isinstance(card, DemandCard):
+    if isinstance(card, DemandCard | ListingCard):
         for item in CHECKLIST:
             box = "☑" if item in card.ticked else "☐"
             label = f"{box} {t(f'review.check.{item}')}"
             rows.append([InlineKeyboardButton(label, callback_data=f"rv:t:{review_id}:{item}")])
-        count = len(card.demand.attachments)
+        attached = card.demand if isinstance(card, DemandCard) else card.listing
+        count = len(attached.attachments)
         if count:
             label = t("review.button.attachments", count=count)
             rows.append([InlineKeyboardButton(label, callback_data=f"rv:f:{review_id}")])
@@ -207,6 +213,8 @@ def kind_of(card: Card) -> str:
         return "registration"
     if isinstance(card, voucher_decisions.VoucherCard):
         return card.review.subject_type
+    if isinstance(card, ListingCard):
+        return "listing"
     return "demand" if isinstance(card, DemandCard) else "contract"
 
 
@@ -218,6 +226,8 @@ def pending_label(card: Card) -> str:
         about = card.demand.title
     elif isinstance(card, voucher_decisions.VoucherCard):
         about = card.enterprise_name
+    elif isinstance(card, ListingCard):
+        about = card.listing.title
     else:
         about = card.institution_name
     return f"{t(f'review.kind.{kind_of(card)}')} {card.reference} · {about}"[:60]

@@ -21,6 +21,7 @@ MODEL_MODULES = [
     "models.broadcast_entities",
     "models.dashboard_entities",
     "models.api_entities",
+    "models.listing_entities",
 ]
 
 

@@ -184,6 +184,29 @@ class EvaluationPublished:
     run_id: int
 
 
+# --- the catalogue (issue 9) -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ListingDecided:
+    """A listing (or an edit of it) was approved or rejected: its owner is told."""
+
+    listing_id: int
+    approved: bool
+    edited: bool
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class RequestChanged:
+    """An enquiry or booking was made, answered (accepted, countered, declined) or taken
+    up: the other side is told. kind is enquiry or booking."""
+
+    kind: str
+    request_id: int
+    action: str
+
+
 Event = (
     ReviewRequested
     | ReviewDecided
@@ -207,4 +230,6 @@ Event = (
     | VoucherChanged
     | EvaluationNoticeOpened
     | EvaluationPublished
+    | ListingDecided
+    | RequestChanged
 )

@@ -98,6 +98,14 @@ TABLE: dict[str, Permission] = {
     "dashboard.open": _p({R.REVIEWER, R.ADMIN}, REL.NONE, "dashboard.not_allowed"),
     # the JSON API (issue #6): bearer tokens for the provincial platform and the city portal
     "apitoken.manage": _p({R.ADMIN}, REL.NONE, "apitoken.admin_only"),
+    # the catalogue (issue 9): providers write listings, reviewed before shown (Rugao art.
+    # 11, 15); PROVIDER here means a member of the listing owner organisation
+    "listing.write": _p(PROVIDERS, REL.NONE, "listing.not_provider"),
+    "listing.manage": _p(PROVIDERS, REL.PROVIDER, "listing.not_yours"),
+    "catalog.browse": _p(set(Role), REL.NONE, "catalog.not_allowed"),
+    # enterprises enquire and book; the owner answers (Shenyang art. 10)
+    "listing.request": _p({R.ENTERPRISE}, REL.NONE, "listing.request_not_allowed"),
+    "listing.answer": _p(PROVIDERS, REL.PROVIDER, "listing.not_yours"),
 }
 
 

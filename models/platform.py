@@ -34,6 +34,7 @@ class ReviewConfig(BaseModel):
 
     registration_stages: list[str] = Field(default_factory=lambda: ["reviewer"], min_length=1)
     demand_stages: list[str] = Field(default_factory=lambda: ["reviewer"], min_length=1)
+    listing_stages: list[str] = Field(default_factory=lambda: ["reviewer"], min_length=1)
     reject_reasons: list[Label] = Field(default_factory=list)
     pending_page_size: int = Field(default=5, ge=1, le=20)
 
@@ -42,9 +43,10 @@ class ReviewConfig(BaseModel):
         return {
             "registration": self.registration_stages,
             "demand": self.demand_stages,
+            "listing": self.listing_stages,
         }.get(subject_type, ["reviewer"])
 
-    @field_validator("registration_stages", "demand_stages")
+    @field_validator("registration_stages", "demand_stages", "listing_stages")
     @classmethod
     def _known_stages(cls, stages: list[str]) -> list[str]:
         unknown = [s for s in stages if s not in ("reviewer", "publisher")]
@@ -123,6 +125,19 @@ class BroadcastConfig(BaseModel):
     progress_seconds: int = Field(default=5, ge=1, le=600)
 
 
+class CatalogConfig(BaseModel):
+    """The resource catalogue and instrument booking (issue 9, DESIGN §2)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    page_size: int = Field(default=5, ge=1, le=20)
+    # Bookings start at least this many days ahead (shared platforms ask for a day).
+    booking_lead_days: int = Field(default=1, ge=0, le=30)
+    # and at most this many days ahead.
+    booking_horizon_days: int = Field(default=90, ge=1, le=365)
+    booking_max_hours: int = Field(default=8, ge=1, le=24)
+
+
 class PlatformConfig(BaseModel):
     """The platform's own data: townships, service categories, review stages."""
 
@@ -139,6 +154,7 @@ class PlatformConfig(BaseModel):
     stats: StatsConfig = Field(default_factory=StatsConfig)
     evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
     broadcasts: BroadcastConfig = Field(default_factory=BroadcastConfig)
+    catalog: CatalogConfig = Field(default_factory=CatalogConfig)
 
     @model_validator(mode="after")
     def _unique_codes(self) -> PlatformConfig:

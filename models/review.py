@@ -15,6 +15,7 @@ from tortoise.transactions import in_transaction
 from models import (
     audit,
     engagements,
+    listings,
     market,
     permissions,
     registration,
@@ -35,6 +36,7 @@ from models.entities import (
 )
 from models.errors import AlreadyDecided, NotAllowed, NotFound, ValidationFailed
 from models.events import Event, ReviewDecided, ReviewRequested
+from models.listing_entities import Listing
 from models.platform import PlatformConfig
 from models.text import storable
 from models.users import display_name
@@ -44,7 +46,7 @@ REASON_MAX = 300
 # Rugao art. 15: before a demand is published the reviewer attests, item by item, that it
 # holds no classified content, is true and current, and complies with law and policy.
 CHECKLIST = ("no_secret", "true_current", "compliant")
-CHECKLIST_SUBJECTS = frozenset({demand_rules.SUBJECT})
+CHECKLIST_SUBJECTS = frozenset({demand_rules.SUBJECT, listings.SUBJECT})
 
 # What the last stage's decision does to the record under review.
 CONCLUDE = {
@@ -53,6 +55,7 @@ CONCLUDE = {
     engagements.CONTRACT_SUBJECT: engagements.conclude_contract_review,
     vouchers.APPLICATION: voucher_decisions.conclude_application,
     vouchers.REDEMPTION: voucher_decisions.conclude_redemption,
+    listings.SUBJECT: listings.conclude_review,
 }
 
 # Which roles may decide at which stage: models/permissions.py, "review.<stage>".
@@ -238,7 +241,23 @@ class ContractCard:
         return self.demand.reference
 
 
-Card = RegistrationCard | DemandCard | ContractCard | voucher_decisions.VoucherCard
+@dataclass(frozen=True)
+class ListingCard:
+    """What a reviewer sees of a listing, or of the edit of a published one (issue 9)."""
+
+    review: Review
+    listing: Listing
+    owner_name: str
+    decided_by: str | None
+    ticked: tuple[str, ...]
+
+    @property
+    def reference(self) -> str:
+        """The listing's reference code."""
+        return self.listing.reference
+
+
+Card = RegistrationCard | DemandCard | ContractCard | voucher_decisions.VoucherCard | ListingCard
 
 
 async def card(review_id: int, viewer_id: int | None = None) -> Card:
@@ -271,6 +290,11 @@ async def card(review_id: int, viewer_id: int | None = None) -> Card:
         return ContractCard(review, engagement, demand, institution.name, decider)
     if review.subject_type in vouchers.SUBJECTS:
         return await voucher_decisions.card(review, decider)
+    if review.subject_type == listings.SUBJECT:
+        listing = await Listing.get(id=review.subject_id)
+        owner = await Organization.get(id=listing.owner_id)
+        ticked = await _ticked(review_id, viewer_id) if viewer_id is not None else []
+        return ListingCard(review, listing, owner.name, decider, tuple(ticked))
     raise NotFound("review.not_found")
 
 

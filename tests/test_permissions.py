@@ -61,6 +61,11 @@ EXPECTED: dict[str, set[Role]] = {
     "broadcast.send": {AD},
     "dashboard.open": {RV, AD},
     "apitoken.manage": {AD},
+    "listing.write": {IN, RS},
+    "listing.manage": {IN, RS},
+    "catalog.browse": set(Role),
+    "listing.request": {E},
+    "listing.answer": {IN, RS},
 }
 
 

@@ -1,0 +1,77 @@
+from tortoise import migrations
+from tortoise.migrations import operations as ops
+import functools
+from json import dumps, loads
+from models.listing_entities import ListingKind, ListingStatus, RequestStatus
+from tortoise.fields.base import OnDelete
+from tortoise import fields
+from tortoise.indexes import Index
+
+class Migration(migrations.Migration):
+    dependencies = [('models', '0007_platform_year')]
+
+    initial = False
+
+    operations = [
+        ops.CreateModel(
+            name='Listing',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('kind', fields.CharEnumField(description='SERVICE: service\nINSTRUMENT: instrument\nACHIEVEMENT: achievement', enum_type=ListingKind, max_length=16)),
+                ('owner', fields.ForeignKeyField('models.Organization', source_field='owner_id', db_constraint=True, to_field='id', related_name='listings', on_delete=OnDelete.RESTRICT)),
+                ('created_by', fields.ForeignKeyField('models.User', source_field='created_by_id', null=True, db_constraint=True, to_field='id', related_name='listings_written', on_delete=OnDelete.SET_NULL)),
+                ('status', fields.CharEnumField(default=ListingStatus.SUBMITTED, description='SUBMITTED: submitted\nREJECTED: rejected\nPUBLISHED: published\nHIDDEN: hidden\nRETIRED: retired', enum_type=ListingStatus, max_length=16)),
+                ('title', fields.CharField(max_length=60)),
+                ('category', fields.CharField(max_length=24)),
+                ('township', fields.CharField(null=True, max_length=24)),
+                ('details', fields.JSONField(default=dict, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('attachments', fields.JSONField(default=list, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('pending', fields.JSONField(null=True, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('search_text', fields.TextField(default='', unique=False)),
+                ('published_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
+            ],
+            options={'table': 'listings', 'app': 'models', 'indexes': [Index(fields=['status', 'kind', 'category']), Index(fields=['status', 'township'])], 'pk_attr': 'id', 'table_description': 'A service, instrument or achievement offered in the catalogue.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Booking',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('listing', fields.ForeignKeyField('models.Listing', source_field='listing_id', db_constraint=True, to_field='id', related_name='bookings', on_delete=OnDelete.CASCADE)),
+                ('user', fields.ForeignKeyField('models.User', source_field='user_id', db_constraint=True, to_field='id', related_name='bookings', on_delete=OnDelete.CASCADE)),
+                ('organization', fields.ForeignKeyField('models.Organization', source_field='organization_id', db_constraint=True, to_field='id', related_name='bookings', on_delete=OnDelete.CASCADE)),
+                ('mode', fields.CharField(max_length=8)),
+                ('starts_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('ends_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('purpose', fields.CharField(max_length=500)),
+                ('status', fields.CharEnumField(default=RequestStatus.PENDING, description='PENDING: pending\nCOUNTERED: countered\nACCEPTED: accepted\nDECLINED: declined\nCANCELLED: cancelled', enum_type=RequestStatus, max_length=16)),
+                ('counter_starts_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('counter_ends_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('reason', fields.CharField(null=True, max_length=300)),
+                ('decided_by', fields.ForeignKeyField('models.User', source_field='decided_by_id', null=True, db_constraint=True, to_field='id', related_name='bookings_decided', on_delete=OnDelete.SET_NULL)),
+                ('demand', fields.ForeignKeyField('models.Demand', source_field='demand_id', null=True, db_constraint=True, to_field='id', related_name='bookings', on_delete=OnDelete.SET_NULL)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'listing_bookings', 'app': 'models', 'indexes': [Index(fields=['listing_id', 'starts_at'])], 'pk_attr': 'id', 'table_description': 'A booking of a shared instrument (Shenyang art. 10), answered by its manager.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Enquiry',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('listing', fields.ForeignKeyField('models.Listing', source_field='listing_id', db_constraint=True, to_field='id', related_name='enquiries', on_delete=OnDelete.CASCADE)),
+                ('user', fields.ForeignKeyField('models.User', source_field='user_id', db_constraint=True, to_field='id', related_name='enquiries', on_delete=OnDelete.CASCADE)),
+                ('organization', fields.ForeignKeyField('models.Organization', source_field='organization_id', db_constraint=True, to_field='id', related_name='enquiries', on_delete=OnDelete.CASCADE)),
+                ('message', fields.CharField(max_length=1000)),
+                ('status', fields.CharEnumField(default=RequestStatus.PENDING, description='PENDING: pending\nCOUNTERED: countered\nACCEPTED: accepted\nDECLINED: declined\nCANCELLED: cancelled', enum_type=RequestStatus, max_length=16)),
+                ('reason', fields.CharField(null=True, max_length=300)),
+                ('decided_by', fields.ForeignKeyField('models.User', source_field='decided_by_id', null=True, db_constraint=True, to_field='id', related_name='enquiries_decided', on_delete=OnDelete.SET_NULL)),
+                ('demand', fields.ForeignKeyField('models.Demand', source_field='demand_id', null=True, db_constraint=True, to_field='id', related_name='enquiries', on_delete=OnDelete.SET_NULL)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'listing_enquiries', 'app': 'models', 'pk_attr': 'id', 'table_description': 'An enquiry of an enterprise about a service or achievement, answered by its owner.'},
+            bases=['Model'],
+        ),
+    ]
