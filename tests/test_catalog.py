@@ -1,0 +1,210 @@
+"""The catalogue's rules without Telegram (issue 9): who writes which kind, review and edits,
+hide / retire, search terms, booking slots, refusals counted, concurrent answers."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from models import catalog_search, listing_fields, listings, review
+from models import listing_requests as requests
+from models.entities import Review, ReviewCard, Role, User
+from models.errors import InvalidTransition, NotAllowed, ValidationFailed
+from models.listing_entities import Listing, ListingKind, ListingStatus, RequestStatus
+from tests.conftest import make_staff
+from tests.demand_support import PLATFORM, TODAY, make_member
+
+ZONE = "Asia/Shanghai"
+
+
+def service(**changes: Any) -> dict[str, Any]:
+    """A complete service draft."""
+    values: dict[str, Any] = {
+        "title": "盐雾腐蚀试验",
+        "category": "testing",
+        "description": "按 GB/T 10125 做中性盐雾试验，Salt spray test。",
+        "fee_basis": "market",
+        "price_note": "每批 800 元",
+        "turnaround": "7 个工作日",
+        "attachments": [],
+        "attachments_done": True,
+    }
+    return values | changes
+
+
+def instrument(**changes: Any) -> dict[str, Any]:
+    """A complete instrument draft."""
+    values: dict[str, Any] = {
+        "title": "扫描电子显微镜",
+        "category": "instruments",
+        "model": "SU3500",
+        "maker": "Hitachi",
+        "location": "材料楼 105",
+        "open_hours": "1-5 09:00-17:00",
+        "modes": ["onsite", "sample"],
+        "training": "yes",
+        "fee_basis": "government",
+        "rate": "每机时 300 元",
+        "bring": "无",
+        "booking_notes": "须经培训",
+        "attachments": [],
+        "attachments_done": True,
+    }
+    return values | changes
+
+
+async def _approve(listing: Listing, reviewer: User) -> None:
+    waiting = await Review.get(subject_type="listing", subject_id=listing.id, status="pending")
+    await ReviewCard.create(
+        review_id=waiting.id,
+        reviewer_id=reviewer.id,
+        message_id=1,
+        checklist=list(review.CHECKLIST),
+    )
+    await review.decide(waiting.id, reviewer.id, approve=True, reason=None, platform=PLATFORM)
+
+
+async def _people() -> tuple[User, User, User, User]:
+    reviewer = await make_staff(401, Role.REVIEWER, "王审核")
+    lab = await make_member(301, "张工", Role.INSTITUTION, "南通检测中心")
+    team = await make_member(302, "李教授", Role.RESEARCH, "南通大学材料团队")
+    owner = await make_member(101, "王经理", Role.ENTERPRISE, "如皋精密机械有限公司")
+    return reviewer, lab, team, owner
+
+
+def test_patent_numbers_are_checked_by_their_check_digit() -> None:
+    assert listing_fields.check_patents("ZL201910123456.X, 202020654321.4") == [
+        "ZL201910123456.X",
+        "202020654321.4",
+    ]
+    assert listing_fields.check_patents("无") == []
+    with pytest.raises(ValidationFailed) as bad:
+        listing_fields.check_patents("ZL201910123456.1")
+    assert bad.value.params["number"] == "ZL201910123456.1"
+    with pytest.raises(ValidationFailed):
+        listing_fields.check_patents("CN-12345")
+
+
+def test_search_terms_refuse_one_character_and_overlong_queries() -> None:
+    assert catalog_search.terms_of(" 光谱  ＳＰＥＣＴＲＯ ") == ["光谱", "spectro"]
+    for bad in ("光", "x", "", "光谱 a", "x" * 500, "aa bb cc dd ee ff"):
+        with pytest.raises(ValidationFailed):
+            catalog_search.terms_of(bad)
+
+
+async def test_each_role_publishes_its_own_kinds(database: str) -> None:
+    _, lab, team, owner = await _people()
+    with pytest.raises(NotAllowed):
+        await listings.submit(owner, ListingKind.SERVICE, service(), PLATFORM)
+    with pytest.raises(NotAllowed):
+        await listings.submit(lab, ListingKind.ACHIEVEMENT, service(), PLATFORM)
+    achievement = {
+        "title": "石墨烯导热膜制备技术",
+        "category": "tech_transfer",
+        "description": "一种石墨烯导热膜的低成本制备方法。",
+        "maturity": "pilot",
+        "patents": "ZL201910123456.X",
+        "transfer_modes": ["licence", "joint"],
+        "attachments_done": True,
+    }
+    listing, _ = await listings.submit(team, ListingKind.ACHIEVEMENT, achievement, PLATFORM)
+    assert listing.details["patents"] == ["ZL201910123456.X"]
+    with pytest.raises(ValidationFailed):
+        await listings.submit(
+            team, ListingKind.ACHIEVEMENT, achievement | {"patents": "ZL123"}, PLATFORM
+        )
+
+
+async def test_an_edit_waits_for_review_while_the_old_version_stays_found(database: str) -> None:
+    reviewer, lab, _, _ = await _people()
+    listing, _ = await listings.submit(lab, ListingKind.SERVICE, service(), PLATFORM)
+    await _approve(listing, reviewer)
+    edited, _ = await listings.edit(listing.id, lab, service(title="铜加速醋酸盐雾试验"), PLATFORM)
+    assert edited.status is ListingStatus.PUBLISHED and edited.title == "盐雾腐蚀试验"
+    hits, _ = await catalog_search.search("盐雾", offset=0, limit=5)
+    assert [h.listing.title for h in hits] == ["盐雾腐蚀试验"]
+    with pytest.raises(InvalidTransition):  # one edit in review at a time
+        await listings.edit(listing.id, lab, service(), PLATFORM)
+    await _approve(listing, reviewer)
+    hits, total = await catalog_search.search("醋酸", offset=0, limit=5)
+    assert total == 1 and hits[0].listing.title == "铜加速醋酸盐雾试验"
+    assert (await Listing.get(id=listing.id)).pending is None
+
+
+async def test_hide_show_retire_once_and_only_by_the_owner(database: str) -> None:
+    reviewer, lab, team, _ = await _people()
+    listing, _ = await listings.submit(lab, ListingKind.SERVICE, service(), PLATFORM)
+    await _approve(listing, reviewer)
+    with pytest.raises(NotAllowed):
+        await listings.move(listing.id, team, "hide")
+    outcomes = await asyncio.gather(
+        listings.move(listing.id, lab, "hide"),
+        listings.move(listing.id, lab, "hide"),
+        return_exceptions=True,
+    )
+    assert sum(isinstance(o, InvalidTransition) for o in outcomes) == 1
+    assert (await catalog_search.search("盐雾", offset=0, limit=5))[1] == 0
+    await listings.move(listing.id, lab, "show")
+    await listings.move(listing.id, lab, "retire")
+    with pytest.raises(InvalidTransition):
+        await listings.move(listing.id, lab, "show")
+
+
+async def test_catalogue_browses_by_kind_category_and_township_with_paging(database: str) -> None:
+    reviewer, lab, _, _ = await _people()
+    for n in range(7):
+        made, _ = await listings.submit(
+            lab, ListingKind.SERVICE, service(title=f"盐雾试验 {n}"), PLATFORM
+        )
+        await _approve(made, reviewer)
+    made, _ = await listings.submit(lab, ListingKind.INSTRUMENT, instrument(), PLATFORM)
+    await _approve(made, reviewer)
+    page, total = await catalog_search.browse(
+        ListingKind.SERVICE, "testing", "chengnan", offset=5, limit=5
+    )
+    assert total == 7 and len(page) == 2
+    assert (await catalog_search.browse(None, None, "baipu", offset=0, limit=5))[1] == 0
+    assert (await catalog_search.browse(ListingKind.INSTRUMENT, None, None, offset=0, limit=5))[
+        1
+    ] == 1
+
+
+async def test_booking_slots_refusals_and_one_accept(database: str) -> None:
+    reviewer, lab, _, owner = await _people()
+    made, _ = await listings.submit(lab, ListingKind.INSTRUMENT, instrument(), PLATFORM)
+    await _approve(made, reviewer)
+    listing = await Listing.get(id=made.id)
+    day = TODAY + timedelta(days=2)
+    while day.isoweekday() > 5:
+        day += timedelta(days=1)
+    for bad in (
+        "明天上午",
+        f"{TODAY.isoformat()} 09:00-10:00",
+        f"{day} 08:00-10:00",
+        f"{day} 11:00-10:00",
+        f"{TODAY + timedelta(days=400)} 09:00-10:00",
+    ):
+        with pytest.raises(ValidationFailed):
+            requests.parse_slot(bad, listing, PLATFORM, ZONE, TODAY)
+    slot = requests.parse_slot(f"{day} 09:00-11:00", listing, PLATFORM, ZONE, TODAY)
+    assert slot.starts_at.tzinfo is not None and (slot.ends_at - slot.starts_at).seconds == 7200
+    with pytest.raises(NotAllowed):  # the owner books their own instrument
+        await requests.book(listing.id, lab, "onsite", slot, "自己用一下仪器")
+    first, _ = await requests.book(listing.id, owner, "sample", slot, "测试三个样品")
+    second, _ = await requests.book(listing.id, owner, "onsite", slot, "再测一批样品")
+    outcomes = await asyncio.gather(
+        requests.accept("booking", first.id, lab, PLATFORM, TODAY),
+        requests.accept("booking", first.id, lab, PLATFORM, TODAY),
+        return_exceptions=True,
+    )
+    assert sum(isinstance(o, InvalidTransition) for o in outcomes) == 1
+    with pytest.raises(ValidationFailed):  # Shenyang art. 10: a refusal needs a reason
+        await requests.decline("booking", second.id, lab, " ")
+    await requests.decline("booking", second.id, lab, "设备检修")
+    since = datetime.now(UTC) - timedelta(days=1)
+    assert await requests.refusals(lab.organization_id or 0, since, since + timedelta(days=2)) == 1
+    done = await requests.Booking.get(id=first.id)
+    assert done.status is RequestStatus.ACCEPTED and done.demand_id is not None
