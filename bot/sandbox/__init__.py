@@ -20,6 +20,8 @@ from bot.emulator import BotAPIEmulator
 from bot.notifier import commands_for
 from bot.runner import serve
 from bot.sandbox.clock import add_clock_routes
+from bot.sandbox.listings import TEAM_CODE as LISTING_TEAM_CODE
+from bot.sandbox.listings import seed_listings
 from bot.sandbox.year import seed_year
 from bot.web import create_web_app
 from locales.i18n import use_locale
@@ -203,6 +205,7 @@ async def seed(database_url: str, categories: list[str], today: date) -> None:
             },
         )
         await seed_year(today, org, owner, (institution, rep), categories)
+        await seed_listings(institution, rep, credit_code_for(LISTING_TEAM_CODE))
     finally:
         await close_database()
 
