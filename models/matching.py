@@ -1,8 +1,10 @@
 """Who is recommended a published demand, and what an owner sees of an institution.
 
 Rugao art. 11: the platform pushes needs to the institutions that can meet them. Candidates
-are active institutions whose service fields include the demand's category and whose tier
-may serve (Shenyang art. 7); they are ranked by same township, rating, then response speed.
+are active institutions whose service fields include the demand's category, or who publish
+a listing in it (issue 9), and whose tier may serve (Shenyang art. 7), and research teams
+with a published achievement in it; ranked by same township, a listing in the category,
+rating, then response speed.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from statistics import mean
 
 from models.demand_entities import Demand, DemandStatus, Engagement, Feedback, Intent
 from models.entities import PROVIDER_ROLES, Organization, OrgKind, OrgStatus, User, UserStatus
+from models.listing_entities import Listing, ListingStatus
 from models.market import SERVING_TIERS
 
 
@@ -65,23 +68,38 @@ async def profile(org_id: int) -> Profile:
     return Profile(org, mean(scores) if scores else None, len(scores), completed)
 
 
+async def _listing_owners(category: str) -> set[int]:
+    """Organisations with a published listing in the category (issue 9, item 5)."""
+    rows = await Listing.filter(status=ListingStatus.PUBLISHED, category=category).values_list(
+        "owner_id", flat=True
+    )
+    return {int(row) for row in rows}
+
+
 async def recommend(demand: Demand, limit: int) -> list[Organization]:
-    """The institutions to recommend the demand to, best first, at most `limit`."""
+    """The institutions (and research teams with a published achievement in the category) to
+    recommend the demand to, best first, at most `limit`. A published listing in the
+    demand's category counts as much as a service field, and ranks its owner first."""
+    listed = await _listing_owners(demand.category)
     candidates = [
         org
         for org in await Organization.filter(
             kind=OrgKind.INSTITUTION, status=OrgStatus.ACTIVE, tier__in=list(SERVING_TIERS)
         )
-        if demand.category in (org.service_fields or [])
+        if demand.category in (org.service_fields or []) or org.id in listed
     ]
+    candidates += await Organization.filter(
+        kind=OrgKind.RESEARCH, status=OrgStatus.ACTIVE, id__in=list(listed)
+    )
     ids = [org.id for org in candidates]
     ratings = await _ratings(ids)
     speed = await _response_seconds(ids)
 
-    def rank(org: Organization) -> tuple[int, float, float, int]:
+    def rank(org: Organization) -> tuple[int, int, float, float, int]:
         scores = ratings.get(org.id)
         return (
             0 if org.township and org.township == demand.township else 1,
+            0 if org.id in listed else 1,
             -(mean(scores) if scores else 0.0),
             speed.get(org.id, float("inf")),
             org.id,

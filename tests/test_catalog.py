@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
-from models import catalog_search, listing_fields, listings, review
+from models import catalog_search, listing_fields, listings, matching, review
 from models import listing_requests as requests
-from models.entities import Review, ReviewCard, Role, User
+from models.entities import Organization, Review, ReviewCard, Role, User
 from models.errors import InvalidTransition, NotAllowed, ValidationFailed
 from models.listing_entities import Listing, ListingKind, ListingStatus, RequestStatus
 from tests.conftest import make_staff
-from tests.demand_support import PLATFORM, TODAY, make_member
+from tests.demand_support import PLATFORM, TODAY, make_member, published_demand
 
 ZONE = "Asia/Shanghai"
 
@@ -208,3 +208,33 @@ async def test_booking_slots_refusals_and_one_accept(database: str) -> None:
     assert await requests.refusals(lab.organization_id or 0, since, since + timedelta(days=2)) == 1
     done = await requests.Booking.get(id=first.id)
     assert done.status is RequestStatus.ACCEPTED and done.demand_id is not None
+
+
+async def test_matching_recommends_owners_of_listings_in_the_demand_category(
+    database: str,
+) -> None:
+    reviewer, lab, team, owner = await _people()
+    other = await make_member(303, "赵工", Role.INSTITUTION, "苏州测试所", township="baipu")
+    await Organization.filter(id=other.organization_id).update(service_fields=["tech_transfer"])
+    # The lab has no service field: only its published listing makes it a candidate.
+    listing, _ = await listings.submit(
+        lab, ListingKind.SERVICE, service(category="tech_transfer"), PLATFORM
+    )
+    demand = await published_demand(owner, reviewer, category="tech_transfer")
+    assert [o.id for o in await matching.recommend(demand, 10)] == [other.organization_id]
+    await _approve(listing, reviewer)
+    achievement = {
+        "title": "石墨烯导热膜制备技术",
+        "category": "tech_transfer",
+        "description": "一种石墨烯导热膜的低成本制备方法。",
+        "maturity": "lab",
+        "patents": "无",
+        "transfer_modes": ["sale"],
+        "attachments_done": True,
+    }
+    made, _ = await listings.submit(team, ListingKind.ACHIEVEMENT, achievement, PLATFORM)
+    await _approve(made, reviewer)
+    ranked = [o.id for o in await matching.recommend(demand, 10)]
+    # Same township and a listing first; the institution with only the field last.
+    assert ranked[-1] == other.organization_id
+    assert set(ranked[:2]) == {lab.organization_id, team.organization_id}
