@@ -147,6 +147,10 @@ async def _measure(url: str, count: int, runs: int) -> dict[str, Any]:
     await migrate(url)
     await open_database(url)
     try:
+        connection = Tortoise.get_connection("default")
+        if not url.startswith("sqlite"):
+            # Measured first without the trigram index that migration 0008 makes when it can.
+            await connection.execute_script("DROP INDEX IF EXISTS listings_search_trgm")
         started = time.perf_counter()
         await _fill(count)
         result: dict[str, Any] = {
@@ -154,7 +158,6 @@ async def _measure(url: str, count: int, runs: int) -> dict[str, Any]:
             "fill_s": round(time.perf_counter() - started, 1),
             "like": [await _time(q, runs) for q in QUERIES],
         }
-        connection = Tortoise.get_connection("default")
         if url.startswith("sqlite"):
             result["sqlite_version"] = sqlite3.sqlite_version
         else:
@@ -168,7 +171,8 @@ async def _with_trigrams(connection: Any, runs: int) -> dict[str, Any]:
     try:
         await connection.execute_script("CREATE EXTENSION IF NOT EXISTS pg_trgm")
         await connection.execute_script(
-            "CREATE INDEX listings_search_trgm ON listings USING gin (search_text gin_trgm_ops)"
+            "CREATE INDEX IF NOT EXISTS listings_search_trgm"
+            " ON listings USING gin (search_text gin_trgm_ops)"
         )
         await connection.execute_script("ANALYZE listings")
     except Exception as error:  # noqa: BLE001 - the bench reports what the server refused

@@ -174,7 +174,7 @@ async def _on_text(
     if state in ("slot", "counter"):
         listing = await Listing.get(id=int(data["listing"]))
         slot = requests.parse_slot(text, listing, config, zone, today)
-        data |= {"starts": slot.starts_at.isoformat(), "ends": slot.ends_at.isoformat()}
+        data["slot"] = text
         if state == "counter":
             async with conversations.finishing(key) as mine:
                 if not mine:
@@ -186,9 +186,13 @@ async def _on_text(
         await _say(update, t("booking.ask_purpose"), InlineKeyboardMarkup([_cancel_row()]))
         return None
     if state == "purpose":
-        slot = requests.Slot(
-            datetime.fromisoformat(data["starts"]), datetime.fromisoformat(data["ends"])
-        )
+        # Checked again: a booking left half-done since yesterday may now be too soon.
+        listing = await Listing.get(id=int(data["listing"]))
+        try:
+            slot = requests.parse_slot(str(data.get("slot")), listing, config, zone, today)
+        except ValidationFailed:
+            await _ask_slot(update, listing, data)
+            raise
         async with conversations.finishing(key) as mine:
             if not mine:
                 return None

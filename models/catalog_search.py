@@ -24,6 +24,9 @@ from models.platform import PlatformConfig
 QUERY_MIN = 2  # per term: one Chinese character matches far too much
 QUERY_MAX = 50
 TERMS_MAX = 5
+# A search shows at most this many results (newest first): counting every match of a common
+# word scans the whole table, while the newest matches of it are found within a few rows.
+RESULTS_MAX = 100
 
 
 def normalise(text: str) -> str:
@@ -78,13 +81,20 @@ async def _hits(rows: list[Listing]) -> list[Hit]:
 
 
 async def search(query: str, *, offset: int, limit: int) -> tuple[list[Hit], int]:
-    """A page of published listings matching every term of the query, newest first."""
+    """A page of published listings matching every term of the query, newest first, and how
+    many matched (at most RESULTS_MAX)."""
     terms = terms_of(query)
     condition = Q(*(Q(search_text__contains=term) for term in terms), join_type="AND")
-    rows = Listing.filter(condition, status=ListingStatus.PUBLISHED)
-    total = await rows.count()
-    page = await rows.order_by("-published_at", "-id").offset(offset).limit(limit)
-    return await _hits(page), total
+    # Newest first by id, the primary key: the scan stops at the RESULTS_MAX-th match.
+    ids: list[int] = await (  # type: ignore[assignment]
+        Listing.filter(condition, status=ListingStatus.PUBLISHED)
+        .order_by("-id")
+        .limit(RESULTS_MAX)
+        .values_list("id", flat=True)
+    )
+    wanted = ids[offset : offset + limit]
+    rows = {row.id: row for row in await Listing.filter(id__in=wanted)}
+    return await _hits([rows[i] for i in wanted if i in rows]), len(ids)
 
 
 async def browse(

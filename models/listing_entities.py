@@ -77,7 +77,8 @@ class Listing(Model):
 
     class Meta:
         table = "listings"
-        indexes = (("status", "kind", "category"), ("status", "township"))
+        # (status, id): a search walks the published listings newest first and stops early.
+        indexes = (("status", "kind", "category"), ("status", "township"), ("status", "id"))
 
     @property
     def reference(self) -> str:

@@ -70,10 +70,10 @@ async def profile(org_id: int) -> Profile:
 
 async def _listing_owners(category: str) -> set[int]:
     """Organisations with a published listing in the category (issue 9, item 5)."""
-    rows = await Listing.filter(status=ListingStatus.PUBLISHED, category=category).values_list(
-        "owner_id", flat=True
-    )
-    return {int(row) for row in rows}
+    rows: list[int] = await Listing.filter(  # type: ignore[assignment]
+        status=ListingStatus.PUBLISHED, category=category
+    ).values_list("owner_id", flat=True)
+    return set(rows)
 
 
 async def recommend(demand: Demand, limit: int) -> list[Organization]:

@@ -163,6 +163,8 @@ async def test_service_enquiry_in_english_and_bad_input(harness: Harness) -> Non
         await make_member(101, "Wang", Role.ENTERPRISE, "Rugao Machinery", language_code="en"),
         "en",
     )
+    await owner.send("/publish")  # the wrong role
+    assert "Only approved service institutions and research teams" in owner.last.text
     await lab.send("/publish")
     await lab.press("Service")
     await lab.send("Salt spray corrosion test")
@@ -172,7 +174,12 @@ async def test_service_enquiry_in_english_and_bad_input(harness: Harness) -> Non
     await lab.send("800 yuan per batch")
     await lab.send("7 working days")
     await lab.press("Done (0 files attached)")
+    summary = lab.last.message_id
     await lab.press("✅ Confirm and submit")
+    # The summary's Confirm pressed again: nothing submitted twice.
+    again = await lab.press_data("ls:confirm:ok", message_id=summary)
+    assert again is not None and "outdated" in str(again)
+    assert await Listing.filter().count() == 1
     await _approve(reviewer)
     await owner.send("/search s")
     assert "at least 2 characters" in owner.last.text

@@ -7,6 +7,31 @@ from tortoise.fields.base import OnDelete
 from tortoise import fields
 from tortoise.indexes import Index
 
+async def trigram_index(apps, schema_editor):
+    """PostgreSQL only: a pg_trgm GIN index lets LIKE '%abc%' on the search text use an index
+    for terms of three characters or more (docs/CATALOG_SEARCH.md). The extension may be
+    missing or not ours to create: then the catalogue searches without it, as on SQLite."""
+    client = schema_editor.client
+    if client.capabilities.dialect != "postgres":
+        return
+    available = await client.execute_query_dict(
+        "SELECT 1 AS ok FROM pg_available_extensions WHERE name = 'pg_trgm'"
+    )
+    if not available:
+        return
+    await client.execute_script("SAVEPOINT listings_trgm")
+    try:
+        await client.execute_script("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        await client.execute_script(
+            "CREATE INDEX IF NOT EXISTS listings_search_trgm"
+            " ON listings USING gin (search_text gin_trgm_ops)"
+        )
+    except Exception:  # not allowed to create it: search without the index
+        await client.execute_script("ROLLBACK TO SAVEPOINT listings_trgm")
+    else:
+        await client.execute_script("RELEASE SAVEPOINT listings_trgm")
+
+
 class Migration(migrations.Migration):
     dependencies = [('models', '0007_platform_year')]
 
@@ -32,7 +57,7 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
                 ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
             ],
-            options={'table': 'listings', 'app': 'models', 'indexes': [Index(fields=['status', 'kind', 'category']), Index(fields=['status', 'township'])], 'pk_attr': 'id', 'table_description': 'A service, instrument or achievement offered in the catalogue.'},
+            options={'table': 'listings', 'app': 'models', 'indexes': [Index(fields=['status', 'kind', 'category']), Index(fields=['status', 'township']), Index(fields=['status', 'id'])], 'pk_attr': 'id', 'table_description': 'A service, instrument or achievement offered in the catalogue.'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -74,4 +99,5 @@ class Migration(migrations.Migration):
             options={'table': 'listing_enquiries', 'app': 'models', 'pk_attr': 'id', 'table_description': 'An enquiry of an enterprise about a service or achievement, answered by its owner.'},
             bases=['Model'],
         ),
+        ops.RunPython(trigram_index, ops.RunPython.noop),
     ]
