@@ -11,7 +11,7 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
-from handlers import catalog_requests, flows, listings
+from handlers import bookings, catalog_requests, flows, listings
 from handlers.catalog_views import listing_text, owner_line, request_markup, results
 from handlers.context import (
     Context,
@@ -216,6 +216,7 @@ def handlers() -> list[BaseHandler]:
         CallbackQueryHandler(on_search_page, pattern=r"^cs:"),
         CallbackQueryHandler(on_open, pattern=r"^co:"),
         *catalog_requests.handlers(),
+        *bookings.handlers(),
     ]
 
 

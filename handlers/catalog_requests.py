@@ -9,7 +9,7 @@ restart loses nothing; the domain (models/listing_requests.py) checks every pres
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -30,7 +30,7 @@ from handlers.context import (
     with_user,
 )
 from locales.i18n import t
-from models import conversations
+from models import booking_rules, conversations
 from models import listing_requests as requests
 from models.conversations import ConversationState
 from models.entities import User
@@ -42,6 +42,10 @@ FLOW = "catalog_request"
 VERSION = 1
 KINDS = {"e": requests.ENQUIRY, "b": requests.BOOKING}
 DYNAMIC_IDS = ("booking.mode.onsite", "booking.mode.sample")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 def _today(context: Context) -> date:
@@ -80,6 +84,7 @@ async def on_enquire(update: Update, context: Context, user: User) -> None:
 async def on_book(update: Update, context: Context, user: User) -> None:
     """Book: the mode (if the instrument has two), then the slot, then the purpose."""
     listing = await _listing(update, user, requests.BOOKING)
+    await booking_rules.check_may_book(listing, user, None, platform(context), _now())
     await answer(update)
     modes = list(listing.details.get("modes") or [])
     data: dict[str, Any] = {"listing": listing.id}
@@ -126,16 +131,21 @@ async def on_mode(update: Update, context: Context, user: User) -> None:
     if len(parts) != 2 or stored is None or stored.flow != FLOW:
         await answer(update, t("button.outdated"), alert=True)
         return
-    await answer(update)
-    await retire_buttons(update)
     if parts[1] == "cancel":
+        await answer(update)
+        await retire_buttons(update)
         await conversations.clear(conversation_key(update))
         await _say(update, t("request.cancelled"))
         return
     if stored.state != "mode":
         raise NotAllowed("button.outdated")
     listing = await requests.requestable(int(stored.data["listing"]), user, requests.BOOKING)
-    stored.data["mode"] = requests.check_mode(listing, parts[1])
+    mode = requests.check_mode(listing, parts[1])
+    # Refused (untrained for on-site use): the buttons stay, sample submission is still open.
+    await booking_rules.check_may_book(listing, user, mode, platform(context), _now())
+    await answer(update)
+    await retire_buttons(update)
+    stored.data["mode"] = mode
     await _ask_slot(update, listing, stored.data)
 
 
@@ -197,7 +207,7 @@ async def _on_text(
             if not mine:
                 return None
             booking, events = await requests.book(
-                int(data["listing"]), user, str(data.get("mode")), slot, text
+                int(data["listing"]), user, str(data.get("mode")), slot, text, config
             )
         await _say(update, t("booking.sent", reference=booking.reference))
         return events

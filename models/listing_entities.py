@@ -47,6 +47,18 @@ class RequestStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class BookingOutcome(StrEnum):
+    """What the manager recorded after the slot: no-shows and overlong bookings are
+    violations, and repeated ones block booking for a while (DESIGN §2)."""
+
+    USED = "used"
+    NO_SHOW = "no_show"
+    OVERLONG = "overlong"
+
+
+VIOLATIONS = (BookingOutcome.NO_SHOW, BookingOutcome.OVERLONG)
+
+
 class Listing(Model):
     """A service, instrument or achievement offered in the catalogue."""
 
@@ -159,6 +171,8 @@ class Booking(Model):
         "models.Demand", related_name="bookings", null=True, on_delete=fields.SET_NULL
     )
     demand_id: int | None
+    outcome = fields.CharEnumField(BookingOutcome, max_length=16, null=True)
+    outcome_at: datetime | None = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -169,3 +183,25 @@ class Booking(Model):
     def reference(self) -> str:
         """Reference code of the booking."""
         return f"B{self.created_at.year}-{self.id:06d}"
+
+
+class InstrumentTraining(Model):
+    """A user trained by the manager of an instrument that requires it before on-site use."""
+
+    id = fields.IntField(primary_key=True)
+    listing: fields.ForeignKeyRelation[Listing] = fields.ForeignKeyField(
+        "models.Listing", related_name="trainings", on_delete=fields.CASCADE
+    )
+    listing_id: int
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="trainings", on_delete=fields.CASCADE
+    )
+    user_id: int
+    trained_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="trainings_given", null=True, on_delete=fields.SET_NULL
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "instrument_trainings"
+        unique_together = (("listing", "user"),)

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from tortoise.transactions import in_transaction
 
-from models import audit, listings, market, permissions
+from models import audit, booking_rules, listings, market, permissions
 from models.demand_entities import Demand, DemandStatus, Engagement
 from models.entities import Organization, User
 from models.errors import InvalidTransition, NotAllowed, NotFound, ValidationFailed
@@ -129,10 +129,17 @@ def check_mode(listing: Listing, mode: str) -> str:
 
 
 async def book(
-    listing_id: int, user: User, mode: str, slot: Slot, purpose: str
+    listing_id: int,
+    user: User,
+    mode: str,
+    slot: Slot,
+    purpose: str,
+    config: PlatformConfig,
 ) -> tuple[Booking, list[Event]]:
-    """Ask for an instrument at a slot; its manager answers."""
+    """Ask for an instrument at a slot; its manager answers. Blocked users and on-site use
+    without the training the instrument requires are refused (DESIGN §2)."""
     listing = await requestable(listing_id, user, BOOKING)
+    await booking_rules.check_may_book(listing, user, mode, config, datetime.now(UTC))
     text = _text(purpose, PURPOSE_MIN, PURPOSE_MAX)
     async with in_transaction():
         booking = await Booking.create(

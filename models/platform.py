@@ -136,6 +136,11 @@ class CatalogConfig(BaseModel):
     # and at most this many days ahead.
     booking_horizon_days: int = Field(default=90, ge=1, le=365)
     booking_max_hours: int = Field(default=8, ge=1, le=24)
+    # No-shows and overlong bookings (DESIGN §2): this many within the window block booking
+    # for block_days after the last one.
+    violation_limit: int = Field(default=3, ge=1, le=20)
+    violation_window_days: int = Field(default=180, ge=1, le=730)
+    block_days: int = Field(default=30, ge=1, le=365)
 
 
 class PlatformConfig(BaseModel):

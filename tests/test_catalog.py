@@ -9,11 +9,18 @@ from typing import Any
 
 import pytest
 
-from models import catalog_search, listing_fields, listings, matching, review
+from models import booking_rules, catalog_search, listing_fields, listings, matching, review
 from models import listing_requests as requests
 from models.entities import Organization, Review, ReviewCard, Role, User
 from models.errors import InvalidTransition, NotAllowed, ValidationFailed
-from models.listing_entities import Listing, ListingKind, ListingStatus, RequestStatus
+from models.listing_entities import (
+    Booking,
+    BookingOutcome,
+    Listing,
+    ListingKind,
+    ListingStatus,
+    RequestStatus,
+)
 from tests.conftest import make_staff
 from tests.demand_support import PLATFORM, TODAY, make_member, published_demand
 
@@ -192,9 +199,9 @@ async def test_booking_slots_refusals_and_one_accept(database: str) -> None:
     slot = requests.parse_slot(f"{day} 09:00-11:00", listing, PLATFORM, ZONE, TODAY)
     assert slot.starts_at.tzinfo is not None and (slot.ends_at - slot.starts_at).seconds == 7200
     with pytest.raises(NotAllowed):  # the owner books their own instrument
-        await requests.book(listing.id, lab, "onsite", slot, "自己用一下仪器")
-    first, _ = await requests.book(listing.id, owner, "sample", slot, "测试三个样品")
-    second, _ = await requests.book(listing.id, owner, "onsite", slot, "再测一批样品")
+        await requests.book(listing.id, lab, "onsite", slot, "自己用一下仪器", PLATFORM)
+    first, _ = await requests.book(listing.id, owner, "sample", slot, "测试三个样品", PLATFORM)
+    second, _ = await requests.book(listing.id, owner, "sample", slot, "再测一批样品", PLATFORM)
     outcomes = await asyncio.gather(
         requests.accept("booking", first.id, lab, PLATFORM, TODAY),
         requests.accept("booking", first.id, lab, PLATFORM, TODAY),
@@ -206,7 +213,7 @@ async def test_booking_slots_refusals_and_one_accept(database: str) -> None:
     await requests.decline("booking", second.id, lab, "设备检修")
     since = datetime.now(UTC) - timedelta(days=1)
     assert await requests.refusals(lab.organization_id or 0, since, since + timedelta(days=2)) == 1
-    done = await requests.Booking.get(id=first.id)
+    done = await Booking.get(id=first.id)
     assert done.status is RequestStatus.ACCEPTED and done.demand_id is not None
 
 
@@ -238,3 +245,48 @@ async def test_matching_recommends_owners_of_listings_in_the_demand_category(
     # Same township and a listing first; the institution with only the field last.
     assert ranked[-1] == other.organization_id
     assert set(ranked[:2]) == {lab.organization_id, team.organization_id}
+
+
+async def test_training_outcomes_and_a_block_after_three_violations(database: str) -> None:
+    reviewer, lab, _, owner = await _people()
+    made, _ = await listings.submit(lab, ListingKind.INSTRUMENT, instrument(), PLATFORM)
+    await _approve(made, reviewer)
+    listing = await Listing.get(id=made.id)
+    now = datetime.now(UTC)
+    slot = requests.Slot(now + timedelta(days=3), now + timedelta(days=3, hours=1))
+    # The instrument requires training for on-site use: sample submission stays open.
+    with pytest.raises(NotAllowed) as refused:
+        await requests.book(listing.id, owner, "onsite", slot, "自测三个样品", PLATFORM)
+    assert refused.value.message_id == "booking.training_needed"
+    sample, _ = await requests.book(listing.id, owner, "sample", slot, "送样三个样品", PLATFORM)
+    await requests.accept("booking", sample.id, lab, PLATFORM, TODAY)
+    with pytest.raises(InvalidTransition):  # the slot is not over yet
+        await booking_rules.record_outcome(sample.id, lab, BookingOutcome.USED, now)
+    await booking_rules.mark_trained(sample.id, lab)
+    await booking_rules.mark_trained(sample.id, lab)  # a second press adds nothing
+    await requests.book(listing.id, owner, "onsite", slot, "自测三个样品", PLATFORM)
+    # Three past no-shows, each recorded once however often pressed, block booking.
+    later = now + timedelta(days=4)
+    for n in range(3):
+        past = await Booking.create(
+            listing_id=listing.id,
+            user_id=owner.id,
+            organization_id=owner.organization_id,
+            mode="sample",
+            starts_at=now - timedelta(days=n + 2),
+            ends_at=now - timedelta(days=n + 2) + timedelta(hours=1),
+            purpose="历史预约",
+            status=RequestStatus.ACCEPTED,
+        )
+        outcomes = await asyncio.gather(
+            booking_rules.record_outcome(past.id, lab, BookingOutcome.NO_SHOW, now),
+            booking_rules.record_outcome(past.id, lab, BookingOutcome.NO_SHOW, now),
+            return_exceptions=True,
+        )
+        assert sum(isinstance(o, InvalidTransition) for o in outcomes) == 1
+    with pytest.raises(NotAllowed) as blocked:
+        await requests.book(listing.id, owner, "sample", slot, "再送一次样品", PLATFORM)
+    assert blocked.value.message_id == "booking.blocked"
+    assert await booking_rules.blocked_until(owner.id, PLATFORM, later) is not None
+    far = now + timedelta(days=PLATFORM.catalog.block_days + 1)
+    assert await booking_rules.blocked_until(owner.id, PLATFORM, far) is None

@@ -5,7 +5,7 @@ the manager accepts, counters or declines; enquiries; bad input; stale and forge
 from __future__ import annotations
 
 import asyncio
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from bot.emulator import EmulatedUser
 from models.demand_entities import Demand, DemandStatus, Engagement
@@ -222,3 +222,49 @@ async def test_owner_cannot_book_own_and_retired_listing_button_is_stale(
     assert answer is not None and "没有找到" in str(answer)
     await owner.send("/search 光谱仪")
     assert "没有找到" in owner.last.text
+
+
+async def test_catalog_browse_and_manager_records_outcome_and_training(
+    harness: Harness,
+) -> None:
+    reviewer, lab, owner = await _setup(harness)
+    await _publish_instrument(lab)
+    await _approve(reviewer)
+    await owner.send("/catalog")
+    await owner.press("仪器")
+    await owner.press("仪器共享")
+    await owner.press("城南街道")
+    assert "共 1 条" in owner.last.text and "傅里叶红外光谱仪" in owner.last.text
+    await owner.send("/catalog")
+    await owner.press("成果")
+    await owner.press("全部类别")
+    await owner.press("全部镇/街道")
+    assert "没有找到" in owner.last.text
+    # A booking whose slot is over waits for the manager's record in /bookings.
+    listing = await Listing.get()
+    user = await User.get(id=101)
+    ended = datetime.now(UTC) - timedelta(hours=2)
+    booking = await Booking.create(
+        listing_id=listing.id,
+        user_id=user.id,
+        organization_id=user.organization_id,
+        mode="onsite",
+        starts_at=ended - timedelta(hours=1),
+        ends_at=ended,
+        purpose="测试样品",
+        status=RequestStatus.ACCEPTED,
+    )
+    await owner.send("/bookings")  # the wrong role
+    assert "只有已通过审核的服务机构和科研团队" in owner.last.text
+    await lab.send("/bookings")
+    assert booking.reference in lab.last.text
+    card = lab.last.message_id
+    answer = await lab.press("🎓 已完成培训", message_id=card)
+    assert answer is not None and "已完成培训" in str(answer)
+    await lab.press("🚫 爽约", message_id=card)
+    assert "已登记：🚫 爽约" in lab.last.text and lab.last.button_labels() == []
+    again = await lab.press_data(f"bo:u:{booking.id}", message_id=card)
+    assert again is not None and "已经答复过" in str(again)
+    assert (await Booking.get(id=booking.id)).outcome == "no_show"
+    await lab.send("/bookings")
+    assert "没有待登记" in lab.last.text

@@ -2,7 +2,7 @@ from tortoise import migrations
 from tortoise.migrations import operations as ops
 import functools
 from json import dumps, loads
-from models.listing_entities import ListingKind, ListingStatus, RequestStatus
+from models.listing_entities import BookingOutcome, ListingKind, ListingStatus, RequestStatus
 from tortoise.fields.base import OnDelete
 from tortoise import fields
 from tortoise.indexes import Index
@@ -77,6 +77,8 @@ class Migration(migrations.Migration):
                 ('reason', fields.CharField(null=True, max_length=300)),
                 ('decided_by', fields.ForeignKeyField('models.User', source_field='decided_by_id', null=True, db_constraint=True, to_field='id', related_name='bookings_decided', on_delete=OnDelete.SET_NULL)),
                 ('demand', fields.ForeignKeyField('models.Demand', source_field='demand_id', null=True, db_constraint=True, to_field='id', related_name='bookings', on_delete=OnDelete.SET_NULL)),
+                ('outcome', fields.CharEnumField(null=True, description='USED: used\nNO_SHOW: no_show\nOVERLONG: overlong', enum_type=BookingOutcome, max_length=16)),
+                ('outcome_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
             ],
             options={'table': 'listing_bookings', 'app': 'models', 'indexes': [Index(fields=['listing_id', 'starts_at'])], 'pk_attr': 'id', 'table_description': 'A booking of a shared instrument (Shenyang art. 10), answered by its manager.'},
@@ -97,6 +99,18 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
             ],
             options={'table': 'listing_enquiries', 'app': 'models', 'pk_attr': 'id', 'table_description': 'An enquiry of an enterprise about a service or achievement, answered by its owner.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='InstrumentTraining',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('listing', fields.ForeignKeyField('models.Listing', source_field='listing_id', db_constraint=True, to_field='id', related_name='trainings', on_delete=OnDelete.CASCADE)),
+                ('user', fields.ForeignKeyField('models.User', source_field='user_id', db_constraint=True, to_field='id', related_name='trainings', on_delete=OnDelete.CASCADE)),
+                ('trained_by', fields.ForeignKeyField('models.User', source_field='trained_by_id', null=True, db_constraint=True, to_field='id', related_name='trainings_given', on_delete=OnDelete.SET_NULL)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'instrument_trainings', 'app': 'models', 'unique_together': (('listing', 'user'),), 'pk_attr': 'id', 'table_description': 'A user trained by the manager of an instrument that requires it before on-site use.'},
             bases=['Model'],
         ),
         ops.RunPython(trigram_index, ops.RunPython.noop),
