@@ -96,6 +96,7 @@ def _request_card(
             mode=t(f"booking.mode.{request.mode}"),
             slot=_slot(request, zone),
             purpose=request.purpose,
+            fee=str(listing.details.get("rate") or "—"),
         )
     else:
         text = t(

@@ -209,7 +209,10 @@ async def _on_text(
             booking, events = await requests.book(
                 int(data["listing"]), user, str(data.get("mode")), slot, text, config
             )
-        await _say(update, t("booking.sent", reference=booking.reference))
+        # DESIGN §2: the fee is estimated at booking (the instrument's rate) and confirmed
+        # after use as the amount of the engagement's filed contract.
+        fee = str(listing.details.get("rate") or "—")
+        await _say(update, t("booking.sent", reference=booking.reference, fee=fee))
         return events
     if state == "reason":
         async with conversations.finishing(key) as mine:

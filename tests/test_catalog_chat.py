@@ -102,6 +102,7 @@ async def test_instrument_published_found_booked_accepted_becomes_engagement(
     assert "已提交" in owner.last.text
     card = lab.last
     assert "新预约" in card.text and "如皋精密机械有限公司" in card.text
+    assert "预估费用：每机时 200 元" in card.text  # estimated at booking (DESIGN §2)
     # Two managers' presses at once (a double press): one engagement.
     await asyncio.gather(
         lab.press("✅ 接受", message_id=card.message_id),
