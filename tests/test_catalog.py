@@ -290,3 +290,34 @@ async def test_training_outcomes_and_a_block_after_three_violations(database: st
     assert await booking_rules.blocked_until(owner.id, PLATFORM, later) is not None
     far = now + timedelta(days=PLATFORM.catalog.block_days + 1)
     assert await booking_rules.blocked_until(owner.id, PLATFORM, far) is None
+
+
+async def test_two_reviewers_at_once_publish_a_listing_once(database: str) -> None:
+    reviewer, lab, _, _ = await _people()
+    other = await make_staff(402, Role.REVIEWER, "李审核")
+    listing, _ = await listings.submit(lab, ListingKind.SERVICE, service(), PLATFORM)
+    waiting = await Review.get(subject_type="listing", subject_id=listing.id)
+    for person in (reviewer, other):
+        await ReviewCard.create(
+            review_id=waiting.id,
+            reviewer_id=person.id,
+            message_id=1,
+            checklist=list(review.CHECKLIST),
+        )
+    outcomes = await asyncio.gather(
+        review.decide(waiting.id, reviewer.id, approve=True, reason=None, platform=PLATFORM),
+        review.decide(waiting.id, other.id, approve=False, reason="信息不实", platform=PLATFORM),
+        return_exceptions=True,
+    )
+    losers = [o for o in outcomes if isinstance(o, Exception)]
+    assert len(losers) == 1 and type(losers[0]).__name__ == "AlreadyDecided"
+    shown = await Listing.get(id=listing.id)
+    approved = not isinstance(outcomes[0], Exception)
+    assert shown.status is (ListingStatus.PUBLISHED if approved else ListingStatus.REJECTED)
+    # A rejected listing is edited and goes back to review; a published one stays shown.
+    edited, events = await listings.edit(
+        listing.id, lab, service(price_note="每批 700 元"), PLATFORM
+    )
+    assert events and edited.status is (
+        ListingStatus.PUBLISHED if approved else ListingStatus.SUBMITTED
+    )
