@@ -33,7 +33,7 @@ async def trigram_index(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0007_platform_year')]
+    dependencies = [('models', '0010_api')]
 
     initial = False
 
