@@ -26,12 +26,10 @@ from handlers.context import (
 from locales.i18n import current_locale, t
 from models import catalog_search, conversations, permissions
 from models import listings as listing_rules
-from models.catalog_search import Hit
 from models.conversations import ConversationState
 from models.entities import User
 from models.errors import NotAllowed, ValidationFailed
 from models.listing_entities import ListingKind
-from models.matching import profile
 
 SEARCH_FLOW = "catalog_search"
 VERSION = 1
@@ -184,10 +182,9 @@ async def on_open(update: Update, context: Context, user: User) -> None:
     if len(parts) != 2:
         raise NotAllowed("button.forged")
     listing = await listing_rules.visible(button_number(parts[1]), user)
-    found = await profile(listing.owner_id)
-    extra = owner_line(Hit(listing, found.organization, found))
+    hit = await catalog_search.hit_of(listing)
     text = listing_text(
-        listing, found.organization.name, platform(context), current_locale(), extra
+        listing, hit.owner.name, platform(context), current_locale(), owner_line(hit)
     )
     await answer(update)
     assert update.effective_chat

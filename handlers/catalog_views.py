@@ -131,7 +131,13 @@ def owner_line(hit: Hit) -> str:
     """The owner's tier and stars, as every result shows them."""
     org = hit.owner
     tier = t(f"listing.tier.{org.tier.value}") if org.tier else t("listing.tier.none")
-    stars = hit.profile.stars or t("listing.no_rating")
+    rated = []
+    if hit.evaluation is not None:
+        stars = "★" * hit.evaluation.stars + "☆" * (5 - hit.evaluation.stars)
+        rated.append(t("listing.evaluation_stars", year=hit.evaluation.year, stars=stars))
+    if hit.profile.stars:
+        rated.append(t("listing.user_rating", stars=hit.profile.stars))
+    stars = " · ".join(rated) or t("listing.no_rating")
     return t("listing.owner_line", owner=org.name, tier=tier, stars=stars)
 
 

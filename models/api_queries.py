@@ -117,17 +117,6 @@ async def organisations(
     return await _page(query, after_id, limit)
 
 
-async def latest_grades(organization_ids: list[int]) -> dict[int, Evaluation]:
-    """Each organisation result in the latest published evaluation it took part in."""
-    rows = await Evaluation.filter(
-        organization_id__in=organization_ids, run__status=RunStatus.PUBLISHED
-    ).order_by("organization_id", "-year")
-    latest: dict[int, Evaluation] = {}
-    for row in rows:
-        latest.setdefault(row.organization_id, row)
-    return latest
-
-
 async def evaluations(year: int, *, after_id: int, limit: int) -> tuple[list[Evaluation], bool]:
     """The results of the published evaluation of a year (an unpublished one is not found)."""
     run = await EvaluationRun.get_or_none(year=year, status=RunStatus.PUBLISHED)

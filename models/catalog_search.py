@@ -17,6 +17,8 @@ from tortoise.expressions import Q
 
 from models.entities import Organization
 from models.errors import ValidationFailed
+from models.evaluation import latest_published
+from models.evaluation_entities import Evaluation
 from models.listing_entities import Listing, ListingKind, ListingStatus
 from models.matching import Profile, profile
 from models.platform import PlatformConfig
@@ -65,19 +67,27 @@ def terms_of(query: str) -> list[str]:
 
 @dataclass(frozen=True)
 class Hit:
-    """One listing of a result page, with its owner's tier and stars."""
+    """One listing of a result page, with its owner's tier and stars: those of its latest
+    published evaluation (Rugao art. 20) and its users' rating."""
 
     listing: Listing
     owner: Organization
     profile: Profile
+    evaluation: Evaluation | None
 
 
 async def _hits(rows: list[Listing]) -> list[Hit]:
+    evaluations = await latest_published(list({row.owner_id for row in rows}))
     hits = []
     for row in rows:
         found = await profile(row.owner_id)
-        hits.append(Hit(row, found.organization, found))
+        hits.append(Hit(row, found.organization, found, evaluations.get(row.owner_id)))
     return hits
+
+
+async def hit_of(listing: Listing) -> Hit:
+    """One listing as a result shows it."""
+    return (await _hits([listing]))[0]
 
 
 async def search(query: str, *, offset: int, limit: int) -> tuple[list[Hit], int]:

@@ -10,9 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from models import deliveries, permissions
+from models import deliveries, evaluation, permissions
 from models.entities import AuditLog, Organization, OrgKind, User
-from models.evaluation_entities import Evaluation, EvaluationRun, RunStatus
 from models.reminder_entities import DeliveryState, ReminderDelivery
 from models.users import display_name
 
@@ -42,16 +41,11 @@ async def institutions(user: User, *, offset: int, limit: int) -> tuple[list[Ins
     query = Organization.filter(kind__in=[OrgKind.INSTITUTION, OrgKind.RESEARCH])
     total = await query.count()
     page = await query.order_by("name", "id").offset(offset).limit(limit)
-    published = await EvaluationRun.filter(status=RunStatus.PUBLISHED).values_list("id", flat=True)
-    grades: dict[int, tuple[str, int]] = {}
-    results = await Evaluation.filter(
-        run_id__in=list(published), organization_id__in=[o.id for o in page]
-    ).order_by("year")
-    for result in results:  # later years overwrite earlier ones
-        grades[result.organization_id] = (str(result.grade), result.year)
+    latest = await evaluation.latest_published([o.id for o in page])
     rows = []
     for org in page:
-        grade, year = grades.get(org.id, (None, None))
+        result = latest.get(org.id)
+        grade, year = (str(result.grade), result.year) if result else (None, None)
         rows.append(
             InstitutionRow(
                 org.name, str(org.tier) if org.tier else None, str(org.status), grade, year

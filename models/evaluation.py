@@ -39,6 +39,7 @@ from models.evaluation_config import EvaluationConfig
 from models.evaluation_entities import Evaluation, EvaluationRun, Grade, RunStatus
 from models.evaluation_scoring import Indicators, Result, evaluate
 from models.events import EvaluationNoticeOpened, EvaluationPublished, Event
+from models.listing_entities import Booking, RequestStatus
 from models.reminder_entities import Report, ReportKind
 from models.users import display_name
 
@@ -109,6 +110,13 @@ async def gather(year: int, zone: ZoneInfo) -> dict[int, Indicators]:
         institution_id__in=ids, status=ComplaintStatus.UPHELD, **in_year
     ).values_list("institution_id", flat=True):
         upheld[int(org_id)] += 1  # type: ignore[call-overload]
+    bookings: dict[int, int] = defaultdict(int)
+    refusals: dict[int, int] = defaultdict(int)
+    for org_id, status in await Booking.filter(listing__owner_id__in=ids, **in_year).values_list(
+        "listing__owner_id", "status"
+    ):
+        bookings[org_id] += 1
+        refusals[org_id] += status == RequestStatus.DECLINED
     marks: dict[int, list[int]] = defaultdict(list)
     rated = Feedback.filter(engagement__institution_id__in=ids, **in_year)
     for org_id, *four in await rated.values_list("engagement__institution_id", *MARKS):
@@ -121,6 +129,8 @@ async def gather(year: int, zone: ZoneInfo) -> dict[int, Indicators]:
             filings_on_time=on_time[org_id],
             upheld_complaints=upheld[org_id],
             rating=Decimal(sum(marks[org_id])) / len(marks[org_id]) if marks[org_id] else None,
+            bookings=bookings[org_id],
+            refusals=refusals[org_id],
         )
         for org_id in ids
     }
@@ -321,3 +331,18 @@ async def own_result(user: User) -> Evaluation | None:
         .prefetch_related("run", "organization")
         .first()
     )
+
+
+async def latest_published(organization_ids: list[int]) -> dict[int, Evaluation]:
+    """Each organisation's result in the latest published evaluation it took part in: the
+    grade and stars the public sees (Rugao art. 20), on the catalogue, the dashboard and the API.
+    """
+    if not organization_ids:
+        return {}
+    rows = await Evaluation.filter(
+        organization_id__in=organization_ids, run__status=RunStatus.PUBLISHED
+    ).order_by("organization_id", "-year")
+    latest: dict[int, Evaluation] = {}
+    for row in rows:
+        latest.setdefault(row.organization_id, row)
+    return latest

@@ -86,6 +86,8 @@ class EvaluationConfig(BaseModel):
     # Service credit: the share of filing reports in on time (Keqiao 1(4)), less this many
     # points for each upheld complaint (Jiangsu art. 31).
     complaint_penalty: int = Field(default=20, ge=0, le=100)
+    # ... and this many for each instrument booking it declined (Shenyang art. 10).
+    refusal_penalty: int = Field(default=5, ge=0, le=100)
     jiangsu: JiangsuGrades = Field(default_factory=JiangsuGrades)
     shanghai: ShanghaiQuotas = Field(default_factory=ShanghaiQuotas)
     # Rugao art. 20: the lowest score of 5, 4, 3 and 2 stars; below the last, 1 star.

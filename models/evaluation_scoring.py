@@ -7,7 +7,9 @@ Indicators (Jiangsu art. 29), each scored 0-100:
 - response: median hours from a demand's publication to the institution's offer, linear
   between `response_fast_hours` (100) and `response_slow_hours` (0); no offer scores 0;
 - credit: the share of filing reports in by their due date (Keqiao 1(4); none due counts as
-  all on time), as points, less `complaint_penalty` per upheld complaint (Jiangsu art. 31);
+  all on time), as points, less `complaint_penalty` per upheld complaint (Jiangsu art. 31)
+  and `refusal_penalty` per declined instrument booking (Shenyang art. 10: an instrument
+  is not refused without good reason; a reason is required, and still counted);
 - rating: the mean of the owners' four 1-5 marks, 1 -> 0 and 5 -> 100; no feedback scores 0.
 Every score is rounded to cents (half up), then weighted by the configured percentages.
 """
@@ -40,6 +42,8 @@ class Indicators:
     filings_on_time: int = 0
     upheld_complaints: int = 0
     rating: Decimal | None = None  # the mean of the four marks of all feedback
+    bookings: int = 0  # instrument bookings asked of it
+    refusals: int = 0  # of which it declined
 
     def has_data(self) -> bool:
         """Whether anything at all happened for this institution in the year."""
@@ -49,6 +53,7 @@ class Indicators:
             or self.filings_due
             or self.upheld_complaints
             or self.rating is not None
+            or self.bookings
         )
 
 
@@ -81,7 +86,11 @@ def indicator_scores(
     share = (
         HUNDRED * values.filings_on_time / values.filings_due if values.filings_due else HUNDRED
     )
-    credit = cents(max(Decimal(0), share - config.complaint_penalty * values.upheld_complaints))
+    penalty = (
+        config.complaint_penalty * values.upheld_complaints
+        + config.refusal_penalty * values.refusals
+    )
+    credit = cents(max(Decimal(0), share - penalty))
     rating = cents(0) if values.rating is None else cents((values.rating - 1) * 25)
     return {"volume": volume, "response": response, "credit": credit, "rating": rating}
 
@@ -162,6 +171,8 @@ def _values(values: Indicators, scores: dict[str, Decimal]) -> Stored:
             "filings_due": values.filings_due,
             "on_time": values.filings_on_time,
             "upheld_complaints": values.upheld_complaints,
+            "bookings": values.bookings,
+            "refusals": values.refusals,
             "score": float(scores["credit"]),
         },
         "rating": {

@@ -24,6 +24,7 @@ from models.demand_entities import (
 )
 from models.entities import Organization, OrgStatus, Role, User
 from models.evaluation_entities import Evaluation, EvaluationRun, Grade, RunStatus
+from models.listing_entities import Booking, Listing, ListingKind, ListingStatus, RequestStatus
 from models.reminder_entities import Report, ReportKind
 from tests.demand_support import TODAY, make_member
 
@@ -123,6 +124,22 @@ class Seeder:
             created_at=utc(published + timedelta(hours=hours))
         )
 
+    async def booking(self, rep: User, asked: datetime, status: RequestStatus) -> None:
+        """A booking of the institution's instrument asked at `asked`, answered `status`."""
+        instrument = await Listing.filter(owner_id=rep.organization_id).first()
+        if instrument is None:
+            instrument = await Listing.create(
+                kind=ListingKind.INSTRUMENT, owner_id=rep.organization_id, title="盐雾试验箱",
+                category="testing", status=ListingStatus.PUBLISHED,
+            )  # fmt: skip
+        row = await Booking.create(
+            listing=instrument, user=self.owner, organization_id=self.owner.organization_id,
+            mode="sample", starts_at=asked + timedelta(days=7),
+            ends_at=asked + timedelta(days=7, hours=2), purpose="盐雾试验", status=status,
+            reason="设备检修" if status is RequestStatus.DECLINED else None,
+        )  # fmt: skip
+        await Booking.filter(id=row.id).update(created_at=utc(asked))
+
     async def complaint(self, rep: User, made: datetime, status: ComplaintStatus) -> None:
         item = await Complaint.create(
             complainant=self.owner, institution_id=rep.organization_id, text="报告延误。"
@@ -143,7 +160,7 @@ async def seed_year() -> dict[str, User]:
     A 甲检测中心: 4 services; offers after 12 h and 36 h; 2 filings on time; feedback
       5555 and 5445.
     E 戊咨询: 4 services; an offer after 30 h; 1 filing on time; 1 upheld complaint;
-      feedback 4444.
+      feedback 4444; 2 bookings of its instrument, 1 declined (+1 declined the year before).
     B 乙技术转移: 3 services (+1 the year before, +1 at 00:30 on New Year's Day local time);
       an offer after 48 h; 2 filings, one late; a dismissed complaint; feedback 4444, 5554.
     D 丁孵化器: 1 service; offers after 24, 72 and 120 h; a filing never reported;
@@ -174,6 +191,9 @@ async def seed_year() -> dict[str, User]:
                       reported=at(5, 20))  # fmt: skip
     await seed.offered(e, at(3, 3), 30)
     await seed.complaint(e, at(7, 1), ComplaintStatus.UPHELD)
+    await seed.booking(e, at(8, 1), RequestStatus.DECLINED)
+    await seed.booking(e, at(8, 2), RequestStatus.ACCEPTED)
+    await seed.booking(e, at(12, 20, year=YEAR - 1), RequestStatus.DECLINED)
     await seed.served(b, at(6, 1), marks=(4, 4, 4, 4), filing_due=date(YEAR, 7, 1),
                       reported=at(6, 30))  # fmt: skip
     await seed.served(

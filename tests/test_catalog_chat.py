@@ -10,9 +10,11 @@ from datetime import UTC, date, datetime, timedelta
 from bot.emulator import EmulatedUser
 from models.demand_entities import Demand, DemandStatus, Engagement
 from models.entities import Role, User
+from models.evaluation_entities import Evaluation, Grade
 from models.listing_entities import Booking, Listing, ListingStatus, RequestStatus
 from tests.conftest import Harness, make_staff
 from tests.demand_support import TODAY, make_member
+from tests.evaluation_support import published_run
 
 CHECKS = ("☐ 不涉及保密内容", "☐ 信息真实、有效", "☐ 符合法律法规和政策")
 
@@ -86,6 +88,13 @@ async def test_instrument_published_found_booked_accepted_becomes_engagement(
     # Chinese without spaces: 光谱 is found inside 红外光谱仪; English is case-folded.
     await owner.send("/search 光谱")
     assert "傅里叶红外光谱仪" in owner.last.text and "南通检测中心 · 服务机构" in owner.last.text
+    assert "暂无评分" in owner.last.text
+    # Once last year's evaluation is published, its stars (Rugao art. 20) show beside it.
+    lab_user = await User.get(id=301)
+    run = await published_run(TODAY.year - 1, {lab_user: Grade.GOOD})
+    await Evaluation.filter(run=run).update(stars=4)
+    await owner.send("/search 光谱")
+    assert f"南通检测中心 · 服务机构 · {TODAY.year - 1} 年度评价 ★★★★☆" in owner.last.text
     await owner.send("/search SPECTROMETER 检测楼")
     assert "共 1 条" in owner.last.text
     await owner.press("1. 傅里叶红外光谱仪")

@@ -61,6 +61,9 @@ def test_indicator_scores_at_their_edges() -> None:
     assert indicator_scores(late, 0, config)["credit"] == D("33.33")
     penalised = Indicators(filings_due=3, filings_on_time=1, upheld_complaints=2)
     assert indicator_scores(penalised, 0, config)["credit"] == D("0.00")
+    # A declined booking costs 5 points (Shenyang art. 10), even with a reason.
+    refused = Indicators(bookings=4, refusals=3)
+    assert indicator_scores(refused, 0, config)["credit"] == D("85.00")
     # Ratings: 1 -> 0, 5 -> 100, 4.375 -> 84.375, rounded half up.
     assert indicator_scores(Indicators(rating=D("4.375")), 0, config)["rating"] == D("84.38")
     assert indicator_scores(Indicators(rating=D(1)), 0, config)["rating"] == 0
@@ -132,11 +135,12 @@ def test_weights_that_do_not_add_up_to_100_stop_the_start(tmp_path: Path) -> Non
 # --- a seeded year -----------------------------------------------------------------------
 #
 # Indicator scores (volume against the busiest, 4 services; response linear from 24 h to
-# 168 h; credit = filings on time in points - 20 per upheld complaint; rating = (mean-1)×25):
+# 168 h; credit = filings on time in points - 20 per upheld complaint - 5 per declined
+# booking; rating = (mean-1)×25):
 #   A: 4 -> 100 | median(12, 36) = 24 h -> 100 | 2/2 -> 100 | (20+18)/8 = 4.75 -> 93.75
 #      0.3×100 + 0.2×100 + 0.2×100 + 0.3×93.75 = 98.125 -> 98.13
-#   E: 4 -> 100 | 30 h -> 138/144 = 95.83 | 1/1 - 20 -> 80 | 4 -> 75
-#      30 + 0.2×95.83 + 16 + 22.5 = 87.666 -> 87.67
+#   E: 4 -> 100 | 30 h -> 138/144 = 95.83 | 1/1 - 20 - 5 -> 75 | 4 -> 75
+#      30 + 0.2×95.83 + 15 + 22.5 = 86.666 -> 86.67
 #   B: 3 -> 75 | 48 h -> 120/144 = 83.33 | 1/2 -> 50 | (16+19)/8 = 4.375 -> 84.38
 #      22.5 + 16.666 + 10 + 25.314 = 74.48
 #   D: 1 -> 25 | median(24, 72, 120) = 72 h -> 96/144 = 66.67 | 0/1 - 20 -> 0 | 3 -> 50
@@ -144,7 +148,7 @@ def test_weights_that_do_not_add_up_to_100_stop_the_start(tmp_path: Path) -> Non
 #   C: 0 -> 0 | 200 h -> 0 | none due -> 100 | none -> 0:  20.00
 EXPECTED = {  # score, rank, Jiangsu grade (90/75/60), stars (90/80/70/60), Shanghai grade
     "A": (D("98.13"), 1, G.EXCELLENT, 5, G.GOOD),  # 30 % of 5 = 1 good, 10 % of 5 = 0 excellent
-    "E": (D("87.67"), 2, G.GOOD, 4, G.ORDINARY),
+    "E": (D("86.67"), 2, G.GOOD, 4, G.ORDINARY),
     "B": (D("74.48"), 3, G.QUALIFIED, 3, G.ORDINARY),
     "D": (D("35.83"), 4, G.UNQUALIFIED, 1, G.ORDINARY),
     "C": (D("20.00"), 5, G.UNQUALIFIED, 1, G.UNQUALIFIED),  # the bottom 10 %, rounded up
@@ -176,8 +180,11 @@ async def test_a_seeded_year_by_hand(database: str, scheme: str) -> None:
         assert result.flagged_for_removal is (grade is G.UNQUALIFIED and key in ("C", "D")), key
     d = results[people["D"].organization_id]  # type: ignore[index]
     assert d.indicators["response"] == {"hours": 72.0, "score": 66.67}
-    assert d.indicators["credit"] == {
-        "filings_due": 1, "on_time": 0, "upheld_complaints": 1, "score": 0.0}  # fmt: skip
+    assert d.indicators["credit"] == {"filings_due": 1, "on_time": 0, "upheld_complaints": 1,
+                                      "bookings": 0, "refusals": 0, "score": 0.0}  # fmt: skip
+    e = results[people["E"].organization_id]  # type: ignore[index]
+    assert e.indicators["credit"] == {"filings_due": 1, "on_time": 1, "upheld_complaints": 1,
+                                      "bookings": 2, "refusals": 1, "score": 75.0}  # fmt: skip
     b = results[people["B"].organization_id]  # type: ignore[index]
     assert b.indicators["volume"] == {"value": 3, "score": 75.0}  # the year's edges hold
     assert b.indicators["rating"] == {"value": 4.38, "score": 84.38}
@@ -263,4 +270,4 @@ async def test_two_first_computations_at_once_make_one_run(database: str) -> Non
     )
     assert runs[0].id == runs[1].id and await EvaluationRun.all().count() == 1
     scores = await Evaluation.filter(year=YEAR).order_by("rank").values_list("score", flat=True)
-    assert scores == [D("98.13"), D("87.67"), D("74.48"), D("35.83"), D("20.00")]
+    assert scores == [D("98.13"), D("86.67"), D("74.48"), D("35.83"), D("20.00")]

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 from bot.api import schemas as s
 from bot.api.auth import TOKEN, ApiError
 from models import api_queries as q
-from models import api_tokens
+from models import api_tokens, evaluation
 from models.api_entities import ApiScope
 from models.demand_entities import DemandStatus
 from models.platform import PlatformConfig
@@ -158,7 +158,7 @@ async def list_organisations(
         after_id=decode_cursor("organisations", query.cursor),
         limit=query.limit,
     )
-    grades = await q.latest_grades([row.id for row in rows])
+    grades = await evaluation.latest_published([row.id for row in rows])
     data = []
     for org in rows:
         grade = grades.get(org.id)
