@@ -184,6 +184,7 @@ async def _on_text(
     if state in ("slot", "counter"):
         listing = await Listing.get(id=int(data["listing"]))
         slot = requests.parse_slot(text, listing, config, zone, today)
+        await requests.check_free(listing.id, slot.starts_at, slot.ends_at, data.get("booking"))
         data["slot"] = text
         if state == "counter":
             async with conversations.finishing(key) as mine:
@@ -200,6 +201,7 @@ async def _on_text(
         listing = await Listing.get(id=int(data["listing"]))
         try:
             slot = requests.parse_slot(str(data.get("slot")), listing, config, zone, today)
+            await requests.check_free(listing.id, slot.starts_at, slot.ends_at)
         except ValidationFailed:
             await _ask_slot(update, listing, data)
             raise

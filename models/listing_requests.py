@@ -2,7 +2,9 @@
 
 An enterprise enquires or books; the listing's owner accepts, proposes another slot, or
 declines with a reason (Shenyang art. 10: an instrument open to society is not refused
-without one; refusals are counted for the evaluation, `refusals`). An accepted request
+without one; refusals are counted in the evaluation's service credit). An instrument
+serves one booking at a time: a slot overlapping an accepted booking is refused when asked,
+proposed, accepted or taken (`check_free`, under a lock of the listing's row). An accepted request
 becomes a demand addressed to the owner, already matched, with its engagement: it skips
 the open market and its review (nothing is published), and continues as in issue 3 with
 contract, delivery, completion and feedback.
@@ -121,6 +123,28 @@ def parse_slot(raw: str, listing: Listing, config: PlatformConfig, zone: str, to
     return Slot(begin.astimezone(UTC), finish.astimezone(UTC))
 
 
+async def check_free(
+    listing_id: int, starts_at: datetime, ends_at: datetime, exclude: int | None = None
+) -> None:
+    """Refuse a slot that overlaps a booking of the instrument already accepted. In a
+    transaction, lock the listing first (`_lock`) so that two accepts cannot both pass."""
+    taken = Booking.filter(
+        listing_id=listing_id,
+        status=RequestStatus.ACCEPTED,
+        starts_at__lt=ends_at,
+        ends_at__gt=starts_at,
+    )
+    if exclude is not None:
+        taken = taken.exclude(id=exclude)
+    if await taken.exists():
+        raise ValidationFailed("booking.slot_taken")
+
+
+async def _lock(listing_id: int) -> None:
+    """Row lock of the listing: bookings of one instrument are accepted one at a time."""
+    await Listing.select_for_update().get(id=listing_id)
+
+
 def check_mode(listing: Listing, mode: str) -> str:
     """On-site use or sample submission, among those the instrument offers."""
     if mode not in (listing.details.get("modes") or []):
@@ -141,6 +165,7 @@ async def book(
     listing = await requestable(listing_id, user, BOOKING)
     await booking_rules.check_may_book(listing, user, mode, config, datetime.now(UTC))
     text = _text(purpose, PURPOSE_MIN, PURPOSE_MAX)
+    await check_free(listing.id, slot.starts_at, slot.ends_at)
     async with in_transaction():
         booking = await Booking.create(
             listing=listing,
@@ -198,6 +223,9 @@ async def accept(
     await market.serving_institution(user)
     model = Enquiry if kind == ENQUIRY else Booking
     async with in_transaction():
+        if isinstance(request, Booking):
+            await _lock(listing.id)
+            await check_free(listing.id, request.starts_at, request.ends_at, exclude=request.id)
         won = await model.filter(id=request_id, status=RequestStatus.PENDING).update(
             status=RequestStatus.ACCEPTED, decided_by_id=user.id
         )
@@ -227,7 +255,8 @@ async def decline(kind: str, request_id: int, user: User, reason: str) -> list[E
 
 async def counter(booking_id: int, user: User, slot: Slot) -> list[Event]:
     """The manager proposes another slot; the requester takes it or leaves it."""
-    await answerable(BOOKING, booking_id, user)
+    _, listing = await answerable(BOOKING, booking_id, user)
+    await check_free(listing.id, slot.starts_at, slot.ends_at, exclude=booking_id)
     async with in_transaction():
         won = await Booking.filter(id=booking_id, status=RequestStatus.PENDING).update(
             status=RequestStatus.COUNTERED,
@@ -251,6 +280,11 @@ async def take_counter(
         raise NotFound("request.not_found")
     listing = await Listing.get(id=booking.listing_id)
     async with in_transaction():
+        if agree and booking.counter_starts_at and booking.counter_ends_at:
+            await _lock(listing.id)
+            await check_free(
+                listing.id, booking.counter_starts_at, booking.counter_ends_at, exclude=booking.id
+            )
         target = RequestStatus.ACCEPTED if agree else RequestStatus.CANCELLED
         values: dict[str, object] = {"status": target}
         if agree and booking.counter_starts_at and booking.counter_ends_at:
@@ -266,13 +300,3 @@ async def take_counter(
             user.id, f"booking.counter_{'taken' if agree else 'left'}", BOOKING, booking_id
         )
     return [RequestChanged(BOOKING, booking_id, "taken" if agree else "left")]
-
-
-async def refusals(org_id: int, since: datetime, until: datetime) -> int:
-    """Bookings of the organisation's instruments declined in a period (for evaluation, #5)."""
-    return await Booking.filter(
-        listing__owner_id=org_id,
-        status=RequestStatus.DECLINED,
-        created_at__gte=since,
-        created_at__lt=until,
-    ).count()

@@ -6,12 +6,20 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from models import booking_rules, catalog_search, listing_fields, listings, matching, review
+from models import (
+    booking_rules,
+    catalog_search,
+    evaluation,
+    listing_fields,
+    listings,
+    review,
+)
 from models import listing_requests as requests
-from models.entities import Organization, Review, ReviewCard, Role, User
+from models.entities import Review, ReviewCard, Role, User
 from models.errors import InvalidTransition, NotAllowed, ValidationFailed
 from models.listing_entities import (
     Booking,
@@ -22,7 +30,7 @@ from models.listing_entities import (
     RequestStatus,
 )
 from tests.conftest import make_staff
-from tests.demand_support import PLATFORM, TODAY, make_member, published_demand
+from tests.demand_support import PLATFORM, TODAY, make_member
 
 ZONE = "Asia/Shanghai"
 
@@ -211,40 +219,53 @@ async def test_booking_slots_refusals_and_one_accept(database: str) -> None:
     with pytest.raises(ValidationFailed):  # Shenyang art. 10: a refusal needs a reason
         await requests.decline("booking", second.id, lab, " ")
     await requests.decline("booking", second.id, lab, "设备检修")
-    since = datetime.now(UTC) - timedelta(days=1)
-    assert await requests.refusals(lab.organization_id or 0, since, since + timedelta(days=2)) == 1
+    # Counted in this year's evaluation: 2 bookings asked, 1 declined (Shenyang art. 10).
+    counted = (await evaluation.gather(TODAY.year, ZoneInfo(ZONE)))[lab.organization_id or 0]
+    assert (counted.bookings, counted.refusals) == (2, 1)
     done = await Booking.get(id=first.id)
     assert done.status is RequestStatus.ACCEPTED and done.demand_id is not None
 
 
-async def test_matching_recommends_owners_of_listings_in_the_demand_category(
-    database: str,
-) -> None:
-    reviewer, lab, team, owner = await _people()
-    other = await make_member(303, "赵工", Role.INSTITUTION, "苏州测试所", township="baipu")
-    await Organization.filter(id=other.organization_id).update(service_fields=["tech_transfer"])
-    # The lab has no service field: only its published listing makes it a candidate.
-    listing, _ = await listings.submit(
-        lab, ListingKind.SERVICE, service(category="tech_transfer"), PLATFORM
-    )
-    demand = await published_demand(owner, reviewer, category="tech_transfer")
-    assert [o.id for o in await matching.recommend(demand, 10)] == [other.organization_id]
-    await _approve(listing, reviewer)
-    achievement = {
-        "title": "石墨烯导热膜制备技术",
-        "category": "tech_transfer",
-        "description": "一种石墨烯导热膜的低成本制备方法。",
-        "maturity": "lab",
-        "patents": "无",
-        "transfer_modes": ["sale"],
-        "attachments_done": True,
-    }
-    made, _ = await listings.submit(team, ListingKind.ACHIEVEMENT, achievement, PLATFORM)
+async def test_an_instrument_serves_one_booking_at_a_time(database: str) -> None:
+    reviewer, lab, _, owner = await _people()
+    other = await make_member(102, "李经理", Role.ENTERPRISE, "南通新材料有限公司")
+    made, _ = await listings.submit(lab, ListingKind.INSTRUMENT, instrument(), PLATFORM)
     await _approve(made, reviewer)
-    ranked = [o.id for o in await matching.recommend(demand, 10)]
-    # Same township and a listing first; the institution with only the field last.
-    assert ranked[-1] == other.organization_id
-    assert set(ranked[:2]) == {lab.organization_id, team.organization_id}
+    day = TODAY + timedelta(days=2)
+    while day.isoweekday() > 5:
+        day += timedelta(days=1)
+
+    def slot(hours: str) -> requests.Slot:
+        return requests.parse_slot(f"{day} {hours}", made, PLATFORM, ZONE, TODAY)
+
+    # Two overlapping asks accepted at once: one wins, the other is told the slot is taken.
+    book = requests.book
+    morning, _ = await book(made.id, owner, "sample", slot("09:00-11:00"), "第一批样品", PLATFORM)
+    late, _ = await book(made.id, other, "sample", slot("10:00-12:00"), "第二批样品", PLATFORM)
+    outcomes = await asyncio.gather(
+        requests.accept("booking", morning.id, lab, PLATFORM, TODAY),
+        requests.accept("booking", late.id, lab, PLATFORM, TODAY),
+        return_exceptions=True,
+    )
+    refused = [o for o in outcomes if isinstance(o, ValidationFailed)]
+    assert len(refused) == 1 and refused[0].message_id == "booking.slot_taken"
+    [winner] = await Booking.filter(status=RequestStatus.ACCEPTED)
+    loser = late if winner.id == morning.id else morning
+    assert (await Booking.get(id=loser.id)).status is RequestStatus.PENDING
+    # Back to back with both is not an overlap.
+    apart, _ = await book(made.id, other, "sample", slot("12:00-13:00"), "第三批样品", PLATFORM)
+    await requests.accept("booking", apart.id, lab, PLATFORM, TODAY)
+    # Asking or proposing a taken slot is refused before anything is written.
+    with pytest.raises(ValidationFailed) as taken:
+        await book(made.id, other, "sample", slot("12:30-13:30"), "再测一批样品", PLATFORM)
+    assert taken.value.message_id == "booking.slot_taken"
+    assert await Booking.all().count() == 3
+    with pytest.raises(ValidationFailed):
+        await requests.counter(loser.id, lab, slot("12:00-14:00"))
+    await requests.counter(loser.id, lab, slot("14:00-16:00"))
+    requester = await User.get(id=loser.user_id)
+    await requests.take_counter(loser.id, requester, True, PLATFORM)
+    assert await Booking.filter(status=RequestStatus.ACCEPTED).count() == 3
 
 
 async def test_training_outcomes_and_a_block_after_three_violations(database: str) -> None:
@@ -264,7 +285,8 @@ async def test_training_outcomes_and_a_block_after_three_violations(database: st
         await booking_rules.record_outcome(sample.id, lab, BookingOutcome.USED, now)
     await booking_rules.mark_trained(sample.id, lab)
     await booking_rules.mark_trained(sample.id, lab)  # a second press adds nothing
-    await requests.book(listing.id, owner, "onsite", slot, "自测三个样品", PLATFORM)
+    after = requests.Slot(slot.ends_at, slot.ends_at + timedelta(hours=1))  # slot is taken
+    await requests.book(listing.id, owner, "onsite", after, "自测三个样品", PLATFORM)
     # Three past no-shows, each recorded once however often pressed, block booking.
     later = now + timedelta(days=4)
     for n in range(3):

@@ -149,6 +149,16 @@ async def test_counter_proposal_and_decline_with_reason(harness: Harness) -> Non
     await owner.press("✅ 接受新时段")
     taken = await Booking.get(purpose="第一次预约测试样品")
     assert taken.status is RequestStatus.ACCEPTED and taken.demand_id is not None
+    # The instrument serves one booking at a time: an overlapping ask is refused and asked again.
+    await owner.send("/search 红外")
+    await owner.press("1. 傅里叶红外光谱仪")
+    await owner.press("📅 预约")
+    await owner.press("自测（到现场使用）")
+    await owner.send(f"{day.isoformat()} 15:00-17:00")
+    assert "与本仪器已接受的预约重叠" in owner.last.text
+    await owner.send(f"{day.isoformat()} 16:00-17:00")
+    assert "用途" in owner.last.text
+    await owner.send("/cancel")
     # Declining needs a reason (Shenyang art. 10); the requester reads it.
     await lab.press("❌ 拒绝（须说明原因）", message_id=second.message_id)
     await lab.send("设备当天检修")
