@@ -12,7 +12,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from handlers import bookings, catalog_requests, flows, listings
-from handlers.catalog_views import listing_text, owner_line, request_markup, results
+from handlers.catalog_views import card_markup, listing_text, owner_line, results
 from handlers.context import (
     Context,
     answer,
@@ -23,6 +23,7 @@ from handlers.context import (
     platform,
     with_user,
 )
+from handlers.uploads import send_files, stored_file
 from locales.i18n import current_locale, t
 from models import catalog_search, conversations, permissions
 from models import listings as listing_rules
@@ -188,8 +189,23 @@ async def on_open(update: Update, context: Context, user: User) -> None:
     )
     await answer(update)
     assert update.effective_chat
-    markup = None if listing_rules.is_owner(user, listing) else request_markup(listing)
+    markup = card_markup(listing, listing_rules.is_owner(user, listing))
     await update.effective_chat.send_message(text, reply_markup=markup)
+
+
+@with_user
+async def on_files(update: Update, context: Context, user: User) -> None:
+    """cf:<listing>: the listing's photos and spec sheets, to whoever may see the listing."""
+    parts = callback_parts(update)
+    if len(parts) != 2:
+        raise NotAllowed("button.forged")
+    listing = await listing_rules.visible(button_number(parts[1]), user)
+    files = [f for f in map(stored_file, listing.attachments or []) if f[1]]
+    if not files:
+        await answer(update, t("review.no_files"), alert=True)
+        return
+    await answer(update)
+    await send_files(context, user.id, listing.reference, files)
 
 
 async def _resume_search(
@@ -212,6 +228,7 @@ def handlers() -> list[BaseHandler]:
         CallbackQueryHandler(on_catalog_button, pattern=r"^ct:"),
         CallbackQueryHandler(on_search_page, pattern=r"^cs:"),
         CallbackQueryHandler(on_open, pattern=r"^co:"),
+        CallbackQueryHandler(on_files, pattern=r"^cf:"),
         *catalog_requests.handlers(),
         *bookings.handlers(),
     ]

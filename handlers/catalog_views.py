@@ -273,8 +273,15 @@ def mine_line(listing: Listing) -> str:
     )
 
 
-def request_markup(listing: Listing) -> InlineKeyboardMarkup:
-    """Enquire (services, achievements) or Book (instruments) under a catalogue card."""
-    if listing.kind is ListingKind.INSTRUMENT:
-        return InlineKeyboardMarkup([[_button(t("listing.button.book"), f"cb:{listing.id}")]])
-    return InlineKeyboardMarkup([[_button(t("listing.button.enquire"), f"cq:{listing.id}")]])
+def card_markup(listing: Listing, own: bool) -> InlineKeyboardMarkup | None:
+    """Under a catalogue card: its photos and spec sheets if any, then Enquire (services,
+    achievements) or Book (instruments), which owners do not get for their own listing."""
+    rows = []
+    count = len(listing.attachments or [])
+    if count:
+        rows.append([_button(t("listing.button.files", count=count), f"cf:{listing.id}")])
+    if not own and listing.kind is ListingKind.INSTRUMENT:
+        rows.append([_button(t("listing.button.book"), f"cb:{listing.id}")])
+    elif not own:
+        rows.append([_button(t("listing.button.enquire"), f"cq:{listing.id}")])
+    return InlineKeyboardMarkup(rows) if rows else None

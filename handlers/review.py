@@ -7,8 +7,6 @@ callback has no effect and says so; the decision itself is first-wins.
 
 from __future__ import annotations
 
-from typing import Any
-
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from handlers import flows
@@ -31,6 +29,7 @@ from handlers.review_views import (
     pending_label,
     reason_prompt,
 )
+from handlers.uploads import send_files, stored_file
 from locales.i18n import current_locale, t
 from models import conversations, review
 from models.conversations import ConversationState
@@ -256,9 +255,9 @@ async def _send_files(update: Update, context: Context, user: User, review_id: i
     card = await review.card(review_id, user.id)
     files: list[tuple[str, str]] = []
     if isinstance(card, DemandCard):
-        files = [_attachment(item) for item in card.demand.attachments]
+        files = [stored_file(item) for item in card.demand.attachments]
     elif isinstance(card, ListingCard):
-        files = [_attachment(item) for item in card.listing.attachments]
+        files = [stored_file(item) for item in card.listing.attachments]
     elif isinstance(card, ContractCard) and card.engagement.contract_file_id:
         file_id = card.engagement.contract_file_id
         files = [(card.engagement.contract_kind or "document", file_id)]
@@ -267,18 +266,7 @@ async def _send_files(update: Update, context: Context, user: User, review_id: i
         await answer(update, t("review.no_files"), alert=True)
         return
     await answer(update)
-    for number, (kind, file_id) in enumerate(files, start=1):
-        caption = t("review.file_caption", reference=card.reference, n=number, m=len(files))
-        if kind == "photo":
-            await context.bot.send_photo(user.id, file_id, caption=caption)
-        else:
-            await context.bot.send_document(user.id, file_id, caption=caption)
-
-
-def _attachment(item: Any) -> tuple[str, str]:
-    if not isinstance(item, dict):
-        return "document", ""
-    return str(item.get("kind", "document")), str(item.get("file_id") or "")
+    await send_files(context, user.id, card.reference, files)
 
 
 async def _resume_reason(

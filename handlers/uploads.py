@@ -1,14 +1,17 @@
-"""A file a person sent for a record (contract, report): checked, downloaded, fingerprinted."""
+"""Files of records: one a person sent (contract, report), checked, downloaded and
+fingerprinted; and the stored files of a record sent back to whoever may see them."""
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from telegram import Message
 
 from handlers.context import Context
+from locales.i18n import t
 from models.errors import ValidationFailed
 from models.text import storable
 
@@ -41,3 +44,22 @@ async def fingerprinted(
     check(kind, size)
     content = await (await context.bot.get_file(file_id)).download_as_bytearray()
     return Upload(file_id, name, kind, hashlib.sha256(content).hexdigest())
+
+
+def stored_file(item: Any) -> tuple[str, str]:
+    """(kind, file_id) of an attachment as records keep them; an empty id if unusable."""
+    if not isinstance(item, dict):
+        return "document", ""
+    return str(item.get("kind", "document")), str(item.get("file_id") or "")
+
+
+async def send_files(
+    context: Context, chat_id: int, reference: str, files: list[tuple[str, str]]
+) -> None:
+    """Each file back as a photo or a document, captioned with the record and its number."""
+    for number, (kind, file_id) in enumerate(files, start=1):
+        caption = t("review.file_caption", reference=reference, n=number, m=len(files))
+        if kind == "photo":
+            await context.bot.send_photo(chat_id, file_id, caption=caption)
+        else:
+            await context.bot.send_document(chat_id, file_id, caption=caption)

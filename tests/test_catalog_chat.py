@@ -40,7 +40,7 @@ async def _approve(reviewer: EmulatedUser) -> None:
     await reviewer.press("✅ 批准", message_id=card)
 
 
-async def _publish_instrument(lab: EmulatedUser) -> None:
+async def _publish_instrument(lab: EmulatedUser, *, files: bool = False) -> None:
     await lab.send("/publish")
     await lab.press("仪器")
     await lab.send("傅里叶红外光谱仪")
@@ -59,7 +59,10 @@ async def _publish_instrument(lab: EmulatedUser) -> None:
     await lab.send("每机时 200 元")
     await lab.send("样品 5 克")
     await lab.send("请提前一天预约，FTIR spectrometer 操作须按规程。")
-    await lab.press("完成（已附 0 个文件）")
+    if files:  # a photo and a spec sheet, shown on the catalogue card
+        await lab.send_photo(b"\x89PNG\r\n\x1a\n" + b"\0" * 16)
+        await lab.send_document("spec.pdf", b"%PDF-1.4 spec", mime_type="application/pdf")
+    await lab.press(f"完成（已附 {2 if files else 0} 个文件）")
     assert "请核对仪器信息" in lab.last.text and "Nicolet iS50" in lab.last.text
     await lab.press("✅ 确认提交")
     assert "已提交审核" in lab.last.text
@@ -79,7 +82,7 @@ async def test_instrument_published_found_booked_accepted_becomes_engagement(
     harness: Harness,
 ) -> None:
     reviewer, lab, owner = await _setup(harness)
-    await _publish_instrument(lab)
+    await _publish_instrument(lab, files=True)
     assert "待审核仪器" in reviewer.last.text and "傅里叶红外光谱仪" in reviewer.last.text
     await owner.send("/search 光谱")
     assert "没有找到" in owner.last.text  # not shown before review
@@ -99,7 +102,11 @@ async def test_instrument_published_found_booked_accepted_becomes_engagement(
     assert "共 1 条" in owner.last.text
     await owner.press("1. 傅里叶红外光谱仪")
     assert "Nicolet iS50" in owner.last.text
-    await owner.press("📅 预约")
+    card = owner.last.message_id
+    await owner.press("📎 照片与资料（2）", message_id=card)
+    photo, sheet = owner.messages[-2:]
+    assert photo.photo and sheet.document and sheet.document["file_name"] == "spec.pdf"
+    await owner.press("📅 预约", message_id=card)
     await owner.press("送样（由管理员测试）")
     await owner.send(f"{(TODAY - timedelta(days=1)).isoformat()} 09:00-11:00")
     assert "须至少提前预约" in owner.last.text
