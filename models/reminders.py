@@ -323,13 +323,15 @@ async def filing_report(config: ReminderConfig, window: Window) -> list[Due]:
 
 
 async def pending_reviews(config: ReminderConfig, window: Window) -> list[Due]:
-    """A daily digest of reviews waiting past the SLA; the long-waiting ones to admins too."""
+    """A daily digest of reviews waiting past the SLA; the long-waiting ones to admins too.
+
+    A digest tells the queue as it stands: after a pause of several days only the latest
+    day's is sent, not one identical message per missed day."""
     rule = config.pending_reviews
     due: list[Due] = []
-    for day in window.local_days():
+    held = [day for day in window.local_days() if window.holds(window.at(day, rule.send_at))]
+    for day in held[-1:]:
         moment = window.at(day, rule.send_at)
-        if not window.holds(moment):
-            continue
         late = moment - timedelta(hours=rule.sla_hours)
         waiting = await Review.filter(status=ReviewStatus.PENDING, created_at__lte=late)
         by_stage: dict[str, int] = defaultdict(int)

@@ -6,7 +6,7 @@ to the days around a deadline, and the chat (which knows only the real date) agr
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -210,17 +210,20 @@ async def test_pending_reviews_digest_then_escalation_to_admins(harness: Harness
     owner = await make_member(101, "王经理", Role.ENTERPRISE, "星火科技")
     await submitted_demand(owner)
     waiting = await Review.get(status="pending")
+    # Waiting since 08:00, so that by day 3 the SLA was passed before two days' digest times.
+    created = waiting.created_at.astimezone(ZONE).date()
+    since = datetime.combine(created, time(8), ZONE).astimezone(UTC)
+    await Review.filter(id=waiting.id).update(created_at=since)
     _, reviewer = await staff(harness, 201, Role.REVIEWER)
     admin = harness.person(ADMIN_ID, "周管理")
     await admin.send("/start")
-    created = waiting.created_at.astimezone(ZONE).date()
     clock = Clock().at(created + timedelta(days=1))
     bot_engine = engine(harness, clock)
     await bot_engine.tick()
     assert texts(reviewer, "已等待超过") == []  # not yet past the 48-hour SLA
     clock.at(created + timedelta(days=3))
     await bot_engine.tick()
-    [digest] = texts(reviewer, "已等待超过 48 小时")
+    [digest] = texts(reviewer, "已等待超过 48 小时")  # one digest for the two days missed
     assert "1 项" in digest and reviewer.last.buttons[0][0]["callback_data"] == "pq:p:0"
     assert texts(admin, "120 小时") == []
     clock.at(created + timedelta(days=6))
