@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
-from datetime import date, datetime
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +20,8 @@ from bot.emulator import BotAPIEmulator
 from bot.notifier import commands_for
 from bot.runner import serve
 from bot.sandbox.clock import add_clock_routes
+from bot.sandbox.listings import RESEARCHER_ID, seed_listings
 from bot.sandbox.listings import TEAM_CODE as LISTING_TEAM_CODE
-from bot.sandbox.listings import seed_listings
 from bot.sandbox.year import seed_year
 from bot.web import create_web_app
 from locales.i18n import use_locale
@@ -106,6 +106,15 @@ PERSONAS: list[dict[str, Any]] = [
         "description_en": "Chengnan science assistant: /new relays a demand for an enterprise, "
         "/township follows them",
     },
+    {
+        "id": RESEARCHER_ID,
+        "name": "陈教授",
+        "role": "research",
+        "language_code": "zh-CN",
+        "description_zh": "高校科研团队：/publish 发布科技成果，/listings 管理成果，答复企业咨询",
+        "description_en": "University research team: /publish an achievement, /listings "
+        "manages them, answers enterprises' enquiries",
+    },
 ]
 
 
@@ -115,7 +124,8 @@ def registered(persona: dict[str, Any]) -> bool:
 
 
 async def seed(database_url: str, categories: list[str], today: date) -> None:
-    """Demo data: a reviewer, an enterprise, an institution of the service tier, an assistant.
+    """Demo data: a reviewer, an enterprise, an institution of the voucher tier, an assistant,
+    and (bot/sandbox/listings.py) a research team member with the catalogue.
 
     The admin comes from ADMIN_IDS. Together they can play a demand from submission to
     feedback (issue #3): the institution serves every category, so whatever a visitor picks
@@ -276,11 +286,14 @@ SANDBOX_TICK_SECONDS = 5  # the least ReminderConfig allows
 
 def sandbox_platform(platform: PlatformConfig) -> PlatformConfig:
     """The platform as configured, with the reminder engine's pace set for a visitor."""
+    # Results published before 09:00 would wait for send_at: a visitor at 06:30 gets them now.
+    results = platform.reminders.evaluation.model_copy(update={"send_at": time(0, 0)})
     reminders = platform.reminders.model_copy(
         update={
             "tick_seconds": SANDBOX_TICK_SECONDS,
             "quiet_start": platform.reminders.quiet_start,
             "quiet_end": platform.reminders.quiet_start,  # equal: no quiet hours
+            "evaluation": results,
         }
     )
     return platform.model_copy(update={"reminders": reminders})
