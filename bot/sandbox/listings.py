@@ -2,7 +2,8 @@
 /search (光谱, spectrometer, 盐雾, 石墨烯) or /catalog, and enquire about or book.
 
 The service and the instrument belong to the seeded institution (赵检测 answers them), the
-achievement to a university team seeded here. Idempotent: seeding twice changes nothing.
+achievement to a university team seeded here with its member 陈教授 (the research persona,
+who answers enquiries about it). Idempotent: seeding twice changes nothing.
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ from typing import Any
 
 from bot.config import load_platform
 from models.catalog_search import text_of
-from models.entities import Organization, OrgKind, OrgStatus, User
+from models.entities import Organization, OrgKind, OrgStatus, Role, User, UserStatus
 from models.listing_entities import Listing, ListingKind, ListingStatus
 
 TEAM_CODE = "12320600MB0000009"  # without its check character (added by the caller)
+RESEARCHER_ID = 9401  # 陈教授, a persona of bot/sandbox/__init__.py
 LISTINGS: tuple[tuple[str, ListingKind, str, str, dict[str, Any]], ...] = (
     (
         "institution",
@@ -76,7 +78,20 @@ async def seed_listings(institution: Organization, rep: User, team_code: str) ->
             "status": OrgStatus.ACTIVE,
         },
     )
-    owners = {"institution": (institution, rep.id), "team": (team, None)}
+    await User.update_or_create(
+        id=RESEARCHER_ID,
+        defaults={
+            "first_name": "陈教授",
+            "real_name": "陈教授",
+            "language_code": "zh-CN",
+            "role": Role.RESEARCH,
+            "status": UserStatus.ACTIVE,
+            "phone": "+8613700137000",
+            "organization_id": team.id,
+            "reachable": True,
+        },
+    )
+    owners = {"institution": (institution, rep.id), "team": (team, RESEARCHER_ID)}
     for who, kind, title, category, details in LISTINGS:
         org, author = owners[who]
         if await Listing.exists(owner_id=org.id, title=title):

@@ -77,7 +77,9 @@ async def _backdate(model: type, row_id: int, when: datetime) -> None:
 
 
 # The persona institution (赵检测's) served too: it is told its own result when published.
-PERSONA = Past("", "", T.VOUCHER, 6, 8, 0, 5, Grade.GOOD)
+# It was evaluated the year before as well, third of eight (its stars show in the catalogue).
+PERSONA = Past("", "", T.VOUCHER, 6, 8, 0, 5, Grade.ORDINARY)
+PERSONA_RANK = 3
 
 
 async def seed_year(
@@ -125,9 +127,9 @@ async def seed_year(
             organization_id=org.id,
             indicators={},
             score=Decimal(95 - rank * 8),
-            rank=rank,
+            rank=rank + (rank >= PERSONA_RANK),
             grade=past.grade_before,
-            stars=max(1, 5 - rank // 2),
+            stars=max(1, 5 - (rank + (rank >= PERSONA_RANK)) // 2),
         )
         for n in range(past.served):
             await _served(last, n, past, org, rep, enterprise, owner, categories)
@@ -142,6 +144,16 @@ async def seed_year(
             await _backdate(Complaint, complaint.id, _at(last, 8, 20))
     org, rep = persona
     await _backdate(Organization, org.id, _at(before - 1, 3, 1))
+    await Evaluation.create(
+        run_id=run.id,
+        year=before,
+        organization_id=org.id,
+        indicators={},
+        score=Decimal(75),  # between the 2nd's 79 and the next one's 71
+        rank=PERSONA_RANK,
+        grade=PERSONA.grade_before,
+        stars=max(1, 5 - PERSONA_RANK // 2),
+    )
     for n in range(PERSONA.served):
         await _served(last, n, PERSONA, org, rep, enterprise, owner, categories)
 
