@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from tortoise.transactions import in_transaction
 
@@ -20,10 +21,15 @@ from models import audit, permissions
 from models.dashboard_entities import DashboardLink, DashboardSession
 from models.entities import User
 from models.errors import NotFound, ValidationFailed
+from models.events import Event
+
+log = logging.getLogger(__name__)
 
 ACTION = "dashboard.open"
 LINK_LIFETIME = timedelta(minutes=10)
 SESSION_LIFETIME = timedelta(hours=8)
+# Expired links and sessions are deleted this long after (a late click still hears "expired").
+KEPT_AFTER_EXPIRY = timedelta(days=1)
 # At most this many links per person in the window: a stolen phone cannot mint a stream.
 ISSUE_LIMIT = 5
 ISSUE_WINDOW = timedelta(minutes=10)
@@ -118,3 +124,14 @@ def csrf_token(session: str) -> str:
 def csrf_ok(session: str, given: str | None) -> bool:
     """Whether a form's token belongs to this session (constant-time comparison)."""
     return bool(given) and hmac.compare_digest(csrf_token(session), str(given))
+
+
+async def forget_expired(day: date) -> list[Event]:
+    """Daily: delete links and sessions expired more than KEPT_AFTER_EXPIRY before `day`.
+    A hash opens nothing once expired, and the audit log keeps each login (dashboard.login)."""
+    cutoff = datetime.combine(day, time(0), UTC) - KEPT_AFTER_EXPIRY
+    links = await DashboardLink.filter(expires_at__lt=cutoff).delete()
+    sessions = await DashboardSession.filter(expires_at__lt=cutoff).delete()
+    if links or sessions:
+        log.info("forgot %d expired dashboard link(s) and %d session(s)", links, sessions)
+    return []

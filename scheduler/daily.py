@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from telegram.ext import Application, ContextTypes
 
 from handlers.context import NOTIFIER, Notifier
-from models import evaluation, market, tiers
+from models import dashboard, evaluation, market, tiers
 from models.events import Event
 
 log = logging.getLogger(__name__)
@@ -38,6 +38,8 @@ JOBS = (
     # An evaluation whose notice (公示, Shanghai art. 22) has ended is published; each
     # institution then hears its own result from the reminder engine.
     DailyJob("publish_evaluations", time(0, 15), evaluation.publish_due),
+    # Dashboard login links and sessions that expired yesterday or before are deleted.
+    DailyJob("forget_dashboard_logins", time(0, 20), dashboard.forget_expired),
 )
 
 

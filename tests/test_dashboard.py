@@ -16,10 +16,18 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.config import Settings
 from bot.emulator import EmulatedUser
 from bot.web import BOT_READY, create_web_app
-from models import review
+from models import dashboard, review
 from models.dashboard_entities import DashboardLink, DashboardSession
 from models.demand_entities import Demand, DemandStatus
-from models.entities import Registration, RegistrationStatus, Review, ReviewStatus, Role, User
+from models.entities import (
+    AuditLog,
+    Registration,
+    RegistrationStatus,
+    Review,
+    ReviewStatus,
+    Role,
+    User,
+)
 from tests.conftest import ADMIN_ID, TOKEN, Harness, make_staff
 from tests.demand_support import make_member, submitted_demand
 from tests.factories import register_enterprise
@@ -117,6 +125,22 @@ async def test_expired_link_and_expired_session_are_refused(harness: Harness, we
     await DashboardSession.all().update(expires_at=datetime.now(UTC) - timedelta(seconds=1))
     late = await web.get("/dashboard")
     assert late.status == 401 and "/dashboard" in await late.text()
+
+
+async def test_expired_links_and_sessions_are_deleted_a_day_later(harness: Harness, web) -> None:
+    admin = await _admin(harness)
+    old_link = await _link(admin)
+    await _login(web, admin)  # spends a second link, starts a session
+    await _link(admin)  # live
+    now = datetime.now(UTC)
+    token = old_link.rsplit("/", 1)[-1]
+    expired = now - dashboard.KEPT_AFTER_EXPIRY - timedelta(hours=1)
+    await DashboardLink.filter(token_hash=dashboard._hash(token)).update(expires_at=expired)
+    await DashboardSession.all().update(expires_at=expired)
+    await dashboard.forget_expired(now.date() + timedelta(days=1))
+    assert await DashboardLink.all().count() == 2 and await DashboardSession.all().count() == 0
+    assert (await web.get(old_link)).status == 404  # forgotten: an unknown link
+    assert await AuditLog.filter(action="dashboard.login").count() == 1  # the login stays
 
 
 async def test_links_are_rate_limited(harness: Harness) -> None:
