@@ -33,6 +33,10 @@ def _used_ids() -> set[str]:
     for folder in ("bot", "handlers", "models"):
         for path in (ROOT / folder).rglob("*.py"):
             ids.update(LITERAL.findall(path.read_text(encoding="utf-8")))
+    for path in (ROOT / "bot").rglob("*.html"):  # the dashboard's templates call t() too
+        found = LITERAL.findall(path.read_text(encoding="utf-8"))
+        # t("inst.tier." ~ row.tier) builds the id: its module declares them (DYNAMIC_IDS)
+        ids.update(i for i in found if not i.endswith("."))
     # Ids built at run time: every role, stage, field, step question, help and command.
     ids.update(f"role.{r.value}" for r in Role)
     ids.update(
@@ -53,9 +57,9 @@ def _used_ids() -> set[str]:
     ids.update(f"registration.ask.{f.value}" for f in Field)
     ids.update(f"command.{c}" for c in BASE_COMMANDS + sum(ROLE_COMMANDS.values(), ()))
     # Modules that build ids at run time (e.g. f"demand.status.{status}") declare them.
-    for folder in ("bot", "handlers"):
+    for folder in ("bot", "bot/dashboard", "handlers"):
         for path in (ROOT / folder).glob("[a-z]*.py"):
-            module = importlib.import_module(f"{folder}.{path.stem}")
+            module = importlib.import_module(f"{folder.replace('/', '.')}.{path.stem}")
             ids.update(getattr(module, "DYNAMIC_IDS", ()))
     return ids
 

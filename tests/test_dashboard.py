@@ -28,6 +28,7 @@ from models.entities import (
     Role,
     User,
 )
+from models.reminder_entities import ReminderDelivery
 from tests.conftest import ADMIN_ID, TOKEN, Harness, make_staff
 from tests.demand_support import make_member, submitted_demand
 from tests.factories import register_enterprise
@@ -237,7 +238,15 @@ async def test_logout_ends_the_session_and_admin_pages_list(harness: Harness, we
     audit = await (await web.get("/dashboard/audit")).text()
     assert "dashboard.login" in audit and "刘管理" in audit
     assert (await web.get("/dashboard/institutions")).status == 200
-    assert (await web.get("/dashboard/reminders")).status == 200
+    due = datetime(2030, 12, 1, 1, 30, tzinfo=UTC)
+    await ReminderDelivery.create(rule="pending_reviews", recipient_id=ADMIN_ID, occurrence="x",
+                                  due_at=due)  # fmt: skip
+    reminders = await web.get("/dashboard/reminders")
+    # Rules and states by name, times in the platform's zone (Asia/Shanghai, UTC+8).
+    assert reminders.status == 200
+    shown = await reminders.text()
+    assert "待审提醒" in shown and "待发送" in shown and "2030-12-01 09:30" in shown
+    assert "pending_reviews" not in shown
     page = await (await web.get("/dashboard/reviews")).text()
     out = await web.post("/dashboard/logout", data={"csrf": _csrf(page)})
     assert out.status == 200 and "已退出" in await out.text()

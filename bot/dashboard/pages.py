@@ -20,12 +20,19 @@ from handlers.review_views import card_text
 from handlers.stats_views import chart_text, summary
 from locales.i18n import current_locale, t, use_locale
 from models import dashboard, dashboard_data, permissions, review, stats
+from models.deliveries import BROADCAST
 from models.entities import User
 from models.errors import AlreadyDecided, DomainError
 from models.platform import PlatformConfig
+from models.reminder_entities import DeliveryState
 from models.users import locale_of
+from scheduler.messages import RENDER
 
 log = logging.getLogger(__name__)
+# Reminder rules and delivery states by name on the reminders page (templates/reminders.html).
+DYNAMIC_IDS = {f"dashboard.rule.{rule}" for rule in (*RENDER, BROADCAST)} | {
+    f"dashboard.state.{state.value}" for state in DeliveryState
+}
 PAGE_SIZE = 20
 Handler = Callable[[web.Request, User, str], Awaitable[web.StreamResponse]]
 
@@ -256,7 +263,15 @@ async def _admin_page(
         context = await load()
     except DomainError:
         return message(request, "dashboard.admin_only", status=403, user=user)
+    context["when"] = _clock(request)
     return page(request, f"{name}.html", user=user, **context, **_common(user, token, name))
+
+
+def _clock(request: web.Request) -> Callable[[datetime], str]:
+    """Stored times (UTC) as the platform's staff read them: in the platform's zone."""
+    application = _application(request)
+    zone = ZoneInfo(application.bot_data[TIMEZONE]) if application else ZoneInfo("UTC")
+    return lambda moment: moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
 @staff
