@@ -295,3 +295,47 @@ async def test_catalog_browse_and_manager_records_outcome_and_training(
     assert (await Booking.get(id=booking.id)).outcome == "no_show"
     await lab.send("/bookings")
     assert "没有待登记" in lab.last.text
+
+
+async def test_research_team_publishes_an_achievement_found_in_english_and_enquired(
+    harness: Harness,
+) -> None:
+    reviewer, _, owner = await _setup(harness)
+    team = await _person(
+        harness, await make_member(302, "李教授", Role.RESEARCH, "南通大学材料团队")
+    )
+    await team.send("/publish")  # research teams publish achievements only: no kind asked
+    await team.send("石墨烯导热膜低成本制备技术")
+    await team.press("成果转化")
+    await team.send("卷对卷制备石墨烯导热膜，导热系数 1500 W/mK 以上。Graphene thermal film.")
+    await team.press("中试阶段")
+    await team.send("ZL201910123456.1")  # a wrong check digit: asked again, nothing lost
+    assert "校验位不符" in team.last.text
+    await team.send("ZL201910123456.X")
+    await team.press("☐ 许可")
+    await team.press("☐ 合作开发")
+    await team.press("完成选择")
+    await team.press("完成（已附 0 个文件）")
+    assert "ZL201910123456.X" in team.last.text and "中试阶段" in team.last.text
+    await team.press("✅ 确认提交")
+    assert "待审核成果" in reviewer.last.text
+    await _approve(reviewer)
+    # English keywords, case-folded, find the Chinese listing by its description.
+    await owner.send("/search GRAPHENE")
+    assert (
+        "石墨烯导热膜低成本制备技术" in owner.last.text and "南通大学材料团队" in owner.last.text
+    )
+    await owner.press("1. 石墨烯导热膜低成本制备技术")
+    assert "许可、合作开发" in owner.last.text
+    await owner.press("💬 咨询")
+    await owner.send("想了解中试线的投资规模和许可费用。")
+    assert "新咨询" in team.last.text and "中试线" in team.last.text
+    await team.press("✅ 接受")
+    demand = await Demand.get()
+    assert (
+        demand.status is DemandStatus.MATCHED
+        and demand.matched_institution_id == (await User.get(id=302)).organization_id
+    )
+    engagement = await Engagement.get(demand_id=demand.id)
+    assert engagement.institution_id == demand.matched_institution_id
+    assert demand.reference in owner.last.text and "李教授" in owner.last.text
