@@ -143,6 +143,14 @@ def ledger_text(ledger: Ledger, name: str) -> str:
             counted="/".join(status_label(s) for s in COUNTED),
         )
     )
+    if ledger.reward is not None:
+        lines.append(
+            t(
+                "voucher.ledger.reward",
+                total=money(ledger.reward.service_total),
+                ceiling=money(ledger.reward.ceiling),
+            )
+        )
     return "\n".join(lines)
 
 

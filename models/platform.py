@@ -97,9 +97,15 @@ class VoucherConfig(BaseModel):
     enterprise_cap_per_year: Decimal = Field(
         default=Decimal(200000), gt=0, le=100_000_000, decimal_places=2
     )
-    # Jiangsu art. 30: at most 500,000 yuan a year for one legal entity.
+    # The platform's own cap for one institution (no regulation sets one).
     institution_cap_per_year: Decimal = Field(
         default=Decimal(500000), gt=0, le=100_000_000, decimal_places=2
+    )
+    # Jiangsu art. 30: institutions that serve vouchers may be rewarded up to this share of
+    # their actual voucher service total of the year, at most reward_cap_per_year each.
+    reward_ratio: Decimal = Field(default=Decimal("0.05"), ge=0, le=1, decimal_places=4)
+    reward_cap_per_year: Decimal = Field(
+        default=Decimal(500000), ge=0, le=100_000_000, decimal_places=2
     )
 
 

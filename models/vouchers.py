@@ -15,7 +15,7 @@ granted, redeem_requested and redeemed vouchers of the budget year.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -288,6 +288,15 @@ async def room(org_id: int, year: int, cap: Decimal) -> Decimal:
 
 
 @dataclass(frozen=True)
+class Reward:
+    """Jiangsu art. 30 for an institution: its voucher service total of the year and the
+    most it may be rewarded for it (the province decides, with the evaluation)."""
+
+    service_total: Decimal
+    ceiling: Decimal
+
+
+@dataclass(frozen=True)
 class Ledger:
     """One organisation's vouchers of one year: count and total per status, and the cap."""
 
@@ -295,6 +304,7 @@ class Ledger:
     year: int
     totals: dict[VoucherStatus, tuple[int, Decimal]]
     cap: Decimal
+    reward: Reward | None = None  # institutions only
 
     @property
     def used(self) -> Decimal:
@@ -325,7 +335,21 @@ async def own_ledger(user: User, year: int, config: VoucherConfig) -> Ledger:
     org = await Organization.get(id=user.organization_id)
     enterprise = org.kind.value == "enterprise"
     cap = config.enterprise_cap_per_year if enterprise else config.institution_cap_per_year
-    return await ledger(org.id, year, cap)
+    book = await ledger(org.id, year, cap)
+    if enterprise:
+        return book
+    return replace(book, reward=await reward(org.id, year, config))
+
+
+async def reward(org_id: int, year: int, config: VoucherConfig) -> Reward:
+    """The institution's actual voucher service total of a year (the contract amounts of the
+    engagements whose voucher of that year was redeemed) and its Jiangsu art. 30 ceiling."""
+    amounts = await Voucher.filter(
+        institution_id=org_id, year=year, status=V.REDEEMED
+    ).values_list("engagement__amount", flat=True)
+    total = sum((Decimal(str(a)) for a in amounts if a is not None), Decimal(0))
+    ceiling = min(total * config.reward_ratio, config.reward_cap_per_year)
+    return Reward(total, ceiling.quantize(Decimal("0.01")))
 
 
 async def of_organization(org_id: int) -> list[Voucher]:

@@ -264,6 +264,23 @@ async def test_ledger_totals_by_status(database: str) -> None:
         await vouchers.own_ledger(c.reviewer, TODAY.year, CFG)
 
 
+async def test_an_institutions_reward_ceiling_under_jiangsu_art_30(database: str) -> None:
+    c = await cast()
+    await voucher_in(c, V.REDEEMED)  # two services of 30,000 yuan, their vouchers redeemed
+    await voucher_in(c, V.REDEEMED)
+    await voucher_in(c, V.GRANTED)  # not redeemed yet: not counted
+    book = await vouchers.own_ledger(c.inst, TODAY.year, CFG)
+    assert book.reward == vouchers.Reward(Decimal(60000), Decimal(3000))  # 5 % of 60,000
+    capped = CFG.model_copy(update={"reward_cap_per_year": Decimal(2000)})
+    assert (await vouchers.own_ledger(c.inst, TODAY.year, capped)).reward == vouchers.Reward(
+        Decimal(60000), Decimal(2000)
+    )
+    assert (await vouchers.own_ledger(c.inst, TODAY.year - 1, CFG)).reward == vouchers.Reward(
+        Decimal(0), Decimal(0)
+    )
+    assert (await vouchers.own_ledger(c.owner, TODAY.year, CFG)).reward is None  # enterprises
+
+
 async def test_permissions(database: str) -> None:
     c = await cast()
     demand = await rated(c)

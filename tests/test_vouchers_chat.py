@@ -89,6 +89,9 @@ async def test_apply_grant_redeem_in_chinese(harness: Harness) -> None:
     await owner.send("/voucher")
     assert "已兑付：1 张" in owner.last.text and "剩余 190,000.00 元" in owner.last.text
     assert (await Voucher.get(id=voucher.id)).status is V.REDEEMED
+    await inst.send("/voucher")  # its ledger: the reward ceiling of Jiangsu art. 30
+    assert "创新券实际服务总额（已兑付）：30,000.00 元" in inst.last.text
+    assert "可获奖励最高 1,500.00 元" in inst.last.text
 
 
 async def test_apply_and_refuse_in_english(harness: Harness) -> None:
