@@ -23,7 +23,7 @@ DEFAULT_OUT = Path(__file__).resolve().parent.parent / "docs" / "bench"
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fan-out of 1,000, fewer people")
-    parser.add_argument("--runs", type=int, help="repetitions of (a) (default 3)")
+    parser.add_argument("--runs", type=int, help="repetitions of (a) and (f) (default 3)")
     parser.add_argument("--shipped-runs", type=int, help="runs of (a) with the limiter as shipped")
     parser.add_argument("--users", type=int, help="simulated people per run of (a)")
     parser.add_argument("--concurrency", type=int, help="people acting at once")
@@ -34,13 +34,18 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--returning", type=int, help="people of (d) who come back")
     parser.add_argument("--startup-runs", type=int, help="repetitions of (e)")
     parser.add_argument(
+        "--serial-delivery-only",
+        action="store_true",
+        help="(f) without the rows where the emulator delivers in parallel, as Telegram does",
+    )
+    parser.add_argument(
         "--experiments",
         default="",
         help="extra rows of (a) with fixes undone (bench/experiments.py): "
         "rows separated by ';', fixes of a row by ','",
     )
     parser.add_argument(
-        "--sections", default=",".join(SECTIONS), help="any of a,b,c,d,e (default all)"
+        "--sections", default=",".join(SECTIONS), help="any of a,b,c,d,e,f (default all)"
     )
     parser.add_argument(
         "--postgres-db",
@@ -80,6 +85,8 @@ def options_from(args: argparse.Namespace) -> Options:
     if unknown:
         raise SystemExit(f"unknown sections: {sorted(unknown)}")
     changes["sections"] = sections
+    if args.serial_delivery_only:
+        changes["parallel_delivery"] = False
     changes["experiments"] = tuple(row for row in args.experiments.split(";") if row)
     changes["postgres_db"] = None if args.postgres_db == "none" else args.postgres_db
     return Options.quick_defaults(**changes) if args.quick else Options(**changes)

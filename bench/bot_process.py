@@ -30,6 +30,7 @@ from types import FrameType
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 import bot.app  # noqa: E402
+from bench.orphan import die_with_parent  # noqa: E402
 from bot import cli  # noqa: E402
 from bot.config import load_platform, load_settings  # noqa: E402
 from bot.retrying import RetryingRateLimiter  # noqa: E402
@@ -70,9 +71,10 @@ def count_queries(path: str) -> None:
 
 
 def main() -> int:
-    """Run the bot until SIGTERM."""
-    if os.environ.get("BENCH_QUERY_LOG"):
-        count_queries(os.environ["BENCH_QUERY_LOG"])
+    """Run the bot until SIGTERM (or until the bench that started it dies)."""
+    die_with_parent()
+    if os.environ.get("BENCH_QUERY_LOG"):  # "{pid}" in it: one file per worker process
+        count_queries(os.environ["BENCH_QUERY_LOG"].replace("{pid}", str(os.getpid())))
     experiments = os.environ.get("BENCH_EXPERIMENTS")
     if experiments:
         from bench.experiments import apply

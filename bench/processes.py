@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import IO
 
 from bench.emulated import EmulatorServer
+from bench.orphan import PARENT_ENV
 from bench.stats import cpu_seconds, memory_mb
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,6 +92,7 @@ def spawn(command: list[str], env: dict[str, str], log_path: Path) -> BotProcess
     """Start the process, its output to `log_path`."""
     log = log_path.open("wb")
     started = time.monotonic()
+    env = {**env, PARENT_ENV: str(os.getpid())}  # bench/orphan.py: it ends with the bench
     process = subprocess.Popen(
         command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from bench import report_workers
 from bench.stats import median
 
 FLOWS = ("registration", "demand")
@@ -196,6 +197,8 @@ def targets(summary: dict[str, Any]) -> list[Row]:
                 "verdict": _verdict(first is not None and first <= 2),
             }
         )
+    if "f" in summary:
+        rows += report_workers.targets(summary["f"])
     return rows
 
 
@@ -214,6 +217,9 @@ def summarise(results: dict[str, Any]) -> dict[str, Any]:
         summary["d"] = results["d"]
     if "e" in results:
         summary["e"] = startup(results["e"])
+    if results.get("f", {}).get("runs"):
+        cores = results.get("machine", {}).get("cores") or 2
+        summary["f"] = report_workers.summarise(results["f"], cores)
     summary["targets"] = targets(summary)
     return summary
 
@@ -296,6 +302,8 @@ def markdown(results: dict[str, Any], summary: dict[str, Any]) -> str:
         rows = _keyed(summary["e"], "bot")
         names = sorted({n for r in rows for n in r} - {"bot"})
         sections.append(("(e) start-up", rows, [("bot", "bot")] + [(n, n) for n in names]))
+    if "f" in summary:
+        sections += report_workers.tables(summary["f"])
     sections.append(
         (
             "Targets",

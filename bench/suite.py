@@ -1,4 +1,4 @@
-"""The whole suite: sections (a)-(e) of issue #8, each on SQLite and PostgreSQL.
+"""The whole suite: sections (a)-(f) of issue #8, (a)-(e) each on SQLite and PostgreSQL.
 
 One emulator serves every bot process of the run. Raw figures of every repetition are kept;
 bench/report.py turns them into medians and ratios.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +21,19 @@ from bench.processes import TOKEN
 from bench.startup import echo_start, innobridge_start
 from bench.stats import load_average
 from bench.throughput import Ids, Load, echo, innobridge
+from bench.workers import CpuOf, database_of, postgres_pids, webhook_workers
 
 LIFTED_RATE = 1_000_000  # AIORateLimiter rate when measuring the software, not the limit
-SECTIONS = ("a", "b", "c", "d", "e")
+SECTIONS = ("a", "b", "c", "d", "e", "f")
+# (f): the baseline (long polling, one process), then webhook workers behind the proxy, with
+# the emulator's one-at-a-time delivery, and (label ending in "p") with Telegram's parallel.
+WORKER_SETUPS = (
+    ("polling", 0, False),
+    ("webhook1", 1, False),
+    ("webhook2", 2, False),
+    ("webhook1p", 1, True),
+    ("webhook2p", 2, True),
+)
 
 
 @dataclass
@@ -41,6 +52,7 @@ class Options:
     conversations: int = 10_000
     returning: int = 1_000
     startup_runs: int = 3
+    parallel_delivery: bool = True  # (f): also rows with Telegram-like parallel delivery
     sections: tuple[str, ...] = SECTIONS
     postgres_db: str | None = "innobridge_bench"
     workdir: Path | None = None
@@ -208,6 +220,51 @@ class Suite:
                     await innobridge_start(self.server, self.workdir, url, idle=True)
                 )
         self.results["e"] = found
+
+    async def section_f(self) -> None:
+        """PostgreSQL: one polling process, then 1 and 2 webhook workers, per repetition.
+
+        The order of the three turns each repetition, so a change of the machine's load
+        during a repetition does not always fall on the same setup.
+        """
+        opts = self.options
+        if not opts.postgres_db:
+            self.results["f"] = {"runs": [], "skipped": "no PostgreSQL (--postgres-db none)"}
+            return
+        load = Load(opts.users, opts.concurrency)
+        runs: list[dict[str, Any]] = []
+        for number in range(opts.runs):
+            entry: dict[str, Any] = {}
+            setups = [s for s in WORKER_SETUPS if opts.parallel_delivery or not s[2]]
+            turn = number % len(setups)
+            for label, workers, parallel in setups[turn:] + setups[:turn]:
+                url = self._pg()
+                if url is None:
+                    continue
+                _progress(f"(f) run {number + 1}/{opts.runs}: {label}")
+                if workers == 0:
+                    entry[label] = await innobridge(
+                        self.server,
+                        self.workdir,
+                        url,
+                        load,
+                        self.ids,
+                        rate=LIFTED_RATE,
+                        extras=[CpuOf("postgres", partial(postgres_pids, database_of(url)))],
+                    )
+                else:
+                    entry[label] = await webhook_workers(
+                        self.server,
+                        self.workdir,
+                        url,
+                        load,
+                        self.ids,
+                        workers=workers,
+                        rate=LIFTED_RATE,
+                        parallel=parallel,
+                    )
+            runs.append(entry)
+        self.results["f"] = {"runs": runs}
 
 
 def _plain(values: dict[str, Any]) -> dict[str, Any]:

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import itertools
 import resource
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from bench.databases import seed
 from bench.emulated import EmulatorServer
-from bench.processes import ADMIN_ID, BotProcess, start_echo, start_innobridge
+from bench.processes import ADMIN_ID, start_echo, start_innobridge
 from bench.stats import load_average
 from bench.users import (
     Script,
@@ -64,10 +65,39 @@ def _machine_busy() -> tuple[float, float]:
     return sum(fields) - idle, sum(fields)
 
 
+class Watched(Protocol):
+    """What is measured of the bot: one process, or several workers summed."""
+
+    def cpu(self) -> float:
+        """CPU seconds used so far."""
+        ...
+
+    def memory(self) -> dict[str, float]:
+        """RSS, MB."""
+        ...
+
+
+class Extra(Protocol):
+    """More figures of a measurement (other processes' CPU, the proxy's counts)."""
+
+    async def before(self) -> None:
+        """Take the readings at the start."""
+
+    async def after(self, updates: int, seconds: float) -> dict[str, Any]:
+        """The figures since `before`."""
+        ...
+
+
 async def _measure(
-    server: EmulatorServer, bot: BotProcess, scripts: list[Script], concurrency: int
+    server: EmulatorServer,
+    bot: Watched,
+    scripts: list[Script],
+    concurrency: int,
+    extras: Sequence[Extra] = (),
 ) -> dict[str, Any]:
     server.forget_history()
+    for extra in extras:
+        await extra.before()
     calls = sum(n for m, n in server.observer.calls.items() if m != "getupdates")
     bot_cpu = bot.cpu()
     own = resource.getrusage(resource.RUSAGE_SELF)
@@ -85,6 +115,8 @@ async def _measure(
     figures["machine_busy_pct"] = round(100 * (busy2 - busy) / max(total2 - total, 1), 1)
     figures["bot_rss_mb"] = bot.memory()["rss_mb"]
     figures["load_average"] = round(load_average(), 2)
+    for extra in extras:
+        figures.update(await extra.after(updates, result.seconds))
     return figures
 
 
@@ -118,6 +150,7 @@ async def innobridge(
     rate: int | None,
     flows: tuple[str, ...] = ("registration", "demand"),
     experiments: str = "",
+    extras: Sequence[Extra] = (),
 ) -> dict[str, dict[str, Any]]:
     """innobridge playing each flow in turn on one database; figures per flow."""
     members = ids.block()
@@ -133,20 +166,33 @@ async def innobridge(
         extra_env={"BENCH_EXPERIMENTS": experiments} if experiments else None,
     )
     try:
-        warm = ids.block()
-        warm_up = [registration_script(warm + n) for n in range(WARM_UP_PEOPLE)]
-        if "demand" in flows:
-            warm_up.append(demand_script(members + load.users, today()))
-        await play_all(server, warm_up, len(warm_up))
-        figures: dict[str, dict[str, Any]] = {}
-        if "registration" in flows:
-            first = ids.block()
-            scripts = [registration_script(first + n) for n in range(load.users)]
-            figures["registration"] = await _measure(server, bot, scripts, load.concurrency)
-        if "demand" in flows:
-            day = today()
-            scripts = [demand_script(members + n, day) for n in range(load.users)]
-            figures["demand"] = await _measure(server, bot, scripts, load.concurrency)
-        return figures
+        return await play_flows(server, bot, load, ids, members, flows, extras)
     finally:
         await bot.stop()
+
+
+async def play_flows(
+    server: EmulatorServer,
+    bot: Watched,
+    load: Load,
+    ids: Ids,
+    members: int,
+    flows: tuple[str, ...] = ("registration", "demand"),
+    extras: Sequence[Extra] = (),
+) -> dict[str, dict[str, Any]]:
+    """Warm the running bot up, then measure each flow; `members` were seeded for demand."""
+    warm = ids.block()
+    warm_up = [registration_script(warm + n) for n in range(WARM_UP_PEOPLE)]
+    if "demand" in flows:
+        warm_up.append(demand_script(members + load.users, today()))
+    await play_all(server, warm_up, len(warm_up))
+    figures: dict[str, dict[str, Any]] = {}
+    if "registration" in flows:
+        first = ids.block()
+        scripts = [registration_script(first + n) for n in range(load.users)]
+        figures["registration"] = await _measure(server, bot, scripts, load.concurrency, extras)
+    if "demand" in flows:
+        day = today()
+        scripts = [demand_script(members + n, day) for n in range(load.users)]
+        figures["demand"] = await _measure(server, bot, scripts, load.concurrency, extras)
+    return figures
