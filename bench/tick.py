@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo
 from bench import tick_before
 from bench.stats import memory_mb
 from bot.config import load_platform
-from models import deliveries, reminders
+from models import deliveries, fan_deliveries, reminders
 from models.db import close_database, open_database
 from models.reminder_config import ReminderConfig, on_day
 from models.reminder_entities import ReminderDelivery
@@ -62,19 +62,33 @@ def scenario_clock(config: ReminderConfig, scenario: str, today: date) -> dateti
 
 
 async def _tick(config: ReminderConfig, now: datetime, store: Any = deliveries) -> dict[str, Any]:
-    """The engine's tick up to the sending, timed part by part (`store`: models/deliveries.py,
-    or bench/tick_before.py)."""
+    """The engine's tick up to the sending, timed part by part (`store`: models/deliveries.py
+    as scheduler/engine.py uses it, or bench/tick_before.py, the code before T1-T3 and T5)."""
     grace = timedelta(hours=config.grace_hours)
     since = now - grace - LOOKBACK
     started = time.perf_counter()
-    due = await reminders.due_between(config, ZONE, since, now)
-    computed = time.perf_counter()
-    ids = await store.record(due, now, grace)
-    recorded = time.perf_counter()
-    await store.settle_stale(due, now, since, grace)
+    if store is not deliveries:
+        due = await reminders.due_between(config, ZONE, since, now)
+        computed = time.perf_counter()
+        ids = await store.record(due, now, grace)
+        recorded = time.perf_counter()
+        await store.settle_stale(due, now, since, grace)
+        count = len(due)
+    else:  # as ReminderEngine._tick: fan-outs recorded by the database (T5)
+        items, fans = await reminders.plan_between(config, ZONE, since, now)
+        computed = time.perf_counter()
+        for fan in fans:
+            await fan_deliveries.record(fan, now, grace)
+        ids = await deliveries.record(items, now, grace)
+        ids += await fan_deliveries.sendable(fans, now, grace)
+        recorded = time.perf_counter()
+        fanned = frozenset(fan.pair for fan in fans)
+        await deliveries.settle_stale(items, now, since, grace, fanned)
+        await fan_deliveries.settle(fans, now)
+        count = len(ids)
     settled = time.perf_counter()
     return {
-        "due": len(due),
+        "due": count,
         "sendable": len(ids),
         "due_s": round(computed - started, 3),
         "record_s": round(recorded - computed, 3),

@@ -43,7 +43,7 @@ def _marks(dialect: str, count: int, first: int = 1) -> str:
     return ", ".join("?" for _ in range(count))
 
 
-async def _select(sql: str, values: Sequence[Any]) -> list[Any]:
+async def select_rows(sql: str, values: Sequence[Any]) -> list[Any]:
     """Rows of a plain SELECT as the driver returns them. At 100k rows Tortoise's conversion
     of each value (datetimes parsed, states made enums) was most of a tick: reads that only
     compare keys skip it."""
@@ -51,7 +51,7 @@ async def _select(sql: str, values: Sequence[Any]) -> list[Any]:
     return list(rows)
 
 
-def _db(value: datetime) -> Any:
+def db_time(value: datetime) -> Any:
     """A time as the column stores it: UTC (SQLite compares the text Tortoise writes)."""
     field = ReminderDelivery._meta.fields_map["due_at"]
     return field.to_db_value(value.astimezone(UTC), ReminderDelivery)
@@ -74,7 +74,7 @@ async def _existing(dues: Sequence[Due]) -> dict[Key, tuple[int, str]]:
                 f'WHERE "rule" = {_marks(dialect, 1)} '
                 f'AND "occurrence" IN ({_marks(dialect, len(chunk), 2)})'
             )
-            for row_id, recipient, occurrence, state in await _select(sql, [rule, *chunk]):
+            for row_id, recipient, occurrence, state in await select_rows(sql, [rule, *chunk]):
                 found[(rule, int(recipient), occurrence)] = (int(row_id), str(state))
     return found
 
@@ -112,7 +112,7 @@ async def _insert(items: Sequence[Due], now: datetime, grace: timedelta) -> list
                 item.rule,
                 item.recipient_id,
                 item.occurrence,
-                _db(item.due_at),
+                db_time(item.due_at),
                 (S.SKIPPED if skipped else S.PENDING).value,
                 encoded[id(item.params)],
                 LATE if skipped else None,
@@ -125,7 +125,7 @@ async def _insert(items: Sequence[Due], now: datetime, grace: timedelta) -> list
     return late
 
 
-def _log_skipped(keys: Sequence[Key], reason: str, due: Sequence[datetime] = ()) -> None:
+def log_skipped(keys: Sequence[Key], reason: str, due: Sequence[datetime] = ()) -> None:
     for n, (rule, recipient, occurrence) in enumerate(keys[:LOG_ROWS]):
         when = f": due {due[n].isoformat()}" if due else ""
         log.warning(
@@ -142,7 +142,7 @@ async def record(dues: Sequence[Due], now: datetime, grace: timedelta) -> list[i
     fresh = [item for item in dues if item.key not in known]
     if fresh:
         late = await _insert(fresh, now, grace)
-        _log_skipped([i.key for i in late], LATE, [i.due_at for i in late])
+        log_skipped([i.key for i in late], LATE, [i.due_at for i in late])
         known = await _existing(dues)
     return [
         known[item.key][0]
@@ -152,31 +152,47 @@ async def record(dues: Sequence[Due], now: datetime, grace: timedelta) -> list[i
 
 
 async def settle_stale(
-    dues: Sequence[Due], now: datetime, since: datetime, grace: timedelta
+    dues: Sequence[Due],
+    now: datetime,
+    since: datetime,
+    grace: timedelta,
+    fanned: frozenset[tuple[str, str]] = frozenset(),
 ) -> int:
     """Rows recorded but never sent that the rules no longer call for (the report came in, the
     demand was matched, the record was deleted) or that waited past the grace window (a long
-    outage after they were recorded): marked skipped with the reason, and logged."""
+    outage after they were recorded): marked skipped with the reason, and logged. Rows of a
+    fan-out still called for, `fanned` (rule, occurrence), are left to fan_deliveries.settle."""
     dialect = connections.get("default").capabilities.dialect
-    p = _marks(dialect, 7).split(", ")
+    pairs = sorted(fanned)
+    p = _marks(dialect, 8 + 2 * len(pairs)).split(", ")
     # Broadcasts are no rule's: models/broadcasts.py settles its own rows. Whether a row is
-    # late is asked of the database: no 100k times parsed back to compare.
+    # late is asked of the database: no 100k times parsed back to compare. A fan-out's rows
+    # are read only when late (its audience settles the rest: 100k rows not read each tick).
+    fan_rows = " OR ".join(
+        f'("rule" = {p[8 + 2 * n]} AND "occurrence" = {p[9 + 2 * n]})' for n in range(len(pairs))
+    )
     sql = (
         'SELECT "id", "rule", "recipient_id", "occurrence", '
         f'CASE WHEN "due_at" < {p[0]} THEN 1 ELSE 0 END FROM "reminder_deliveries" '
         f'WHERE ("state" IN ({p[1]}, {p[2]}) OR ("state" = {p[3]} AND "lease_until" < {p[4]})) '
         f'AND "due_at" >= {p[5]} AND "due_at" <= {p[6]} AND "rule" <> \'{BROADCAST}\''
+        + (f' AND ("due_at" < {p[7]} OR NOT ({fan_rows}))' if pairs else "")
     )
-    values = [_db(now - grace), S.PENDING.value, S.RETRY.value, S.CLAIMED.value, _db(now)]
+    values = [db_time(now - grace), S.PENDING.value, S.RETRY.value, S.CLAIMED.value, db_time(now)]
+    values += [db_time(since), db_time(now)]
+    if pairs:
+        values += [db_time(now - grace), *(part for pair in pairs for part in pair)]
     rows = [
         (int(row_id), rule, int(recipient), occurrence, bool(late))
-        for row_id, rule, recipient, occurrence, late in await _select(
-            sql, [*values, _db(since), _db(now)]
-        )
+        for row_id, rule, recipient, occurrence, late in await select_rows(sql, values)
     ]
     wanted = {item.key for item in dues}
     late = [row for row in rows if row[4]]
-    gone = [row for row in rows if not row[4] and row[1:4] not in wanted]
+    gone = [
+        row
+        for row in rows
+        if not row[4] and row[1:4] not in wanted and (row[1], row[3]) not in fanned
+    ]
     settled = 0
     for chosen, reason in ((late, LATE), (gone, "no longer due")):
         ids = [row[0] for row in chosen]
@@ -184,15 +200,15 @@ async def settle_stale(
         for start in range(0, len(ids), CHUNK):
             # Compare-and-set: a sender that claimed one meanwhile (a valid lease) keeps it.
             changed += await ReminderDelivery.filter(
-                _claimable(now), id__in=ids[start : start + CHUNK]
+                claimable(now), id__in=ids[start : start + CHUNK]
             ).update(state=S.SKIPPED, error=reason, lease_until=None)
         if changed:
-            _log_skipped([row[1:4] for row in chosen], reason)
+            log_skipped([row[1:4] for row in chosen], reason)
         settled += changed
     return settled
 
 
-def _claimable(now: datetime) -> Q:
+def claimable(now: datetime) -> Q:
     return (
         Q(state=S.PENDING)
         | Q(state=S.RETRY, lease_until__lte=now)
@@ -206,7 +222,7 @@ async def claim(
     """Claim those of these rows nobody holds; the rows this token now holds, in id order."""
     if not ids:
         return []
-    await ReminderDelivery.filter(_claimable(now), id__in=list(ids)).update(
+    await ReminderDelivery.filter(claimable(now), id__in=list(ids)).update(
         state=S.CLAIMED, claimed_by=token, lease_until=now + lease
     )
     return list(

@@ -10,7 +10,7 @@ matched) simply stop producing items, so nothing stale is sent after an outage.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -22,8 +22,6 @@ from models import engagements
 from models.demand_entities import Demand, DemandStatus, Engagement, Feedback
 from models.entities import (
     PROVIDER_ROLES,
-    OrgKind,
-    OrgStatus,
     Review,
     ReviewStatus,
     Role,
@@ -31,6 +29,7 @@ from models.entities import (
     UserStatus,
 )
 from models.evaluation_entities import Evaluation, EvaluationRun, RunStatus
+from models.reminder_audience import Fan, ids_of, institution_query, people_query
 from models.reminder_config import ReminderConfig, on_day
 from models.reminder_entities import MeetingRsvp, Report, ReportKind
 
@@ -81,32 +80,7 @@ class Window:
 
 async def people(roles: Iterable[Role], org_ids: Iterable[int] | None = None) -> list[int]:
     """Ids of active, reachable users of these roles (of these organisations, if given)."""
-    query = User.filter(status=UserStatus.ACTIVE, reachable=True, role__in=list(roles))
-    if org_ids is not None:
-        query = query.filter(organization_id__in=list(org_ids))
-    ids: list[int] = await query.order_by("id").values_list("id", flat=True)  # type: ignore[assignment]
-    return ids
-
-
-async def institution_people(*, without_report: str | None = None) -> list[int]:
-    """Ids of the active, reachable representatives of active institutions; with
-    `without_report`, only of those that have not submitted that year's annual report.
-
-    One query with a join and a subquery: a list of ids as parameters would pass
-    PostgreSQL's limit of 32,767 query arguments on a large platform (issue #8's bench).
-    """
-    query = User.filter(
-        status=UserStatus.ACTIVE,
-        reachable=True,
-        role=Role.INSTITUTION,
-        organization__kind=OrgKind.INSTITUTION,
-        organization__status=OrgStatus.ACTIVE,
-    )
-    if without_report is not None:
-        reported = Report.filter(kind=ReportKind.ANNUAL, period=without_report)
-        query = query.exclude(organization_id__in=Subquery(reported.values("organization_id")))
-    ids: list[int] = await query.order_by("id").values_list("id", flat=True)  # type: ignore[assignment]
-    return ids
+    return await ids_of(people_query(roles, org_ids))
 
 
 def _fan(
@@ -131,23 +105,22 @@ def meetings(
     return found
 
 
-async def service_meeting(config: ReminderConfig, window: Window) -> list[Due]:
+async def service_meeting(config: ReminderConfig, window: Window) -> list[Due | Fan]:
     """Invitations before each meeting (RSVP), and the answers so far to admins (Keqiao 4(5))."""
     rule = config.service_meeting
     longest = max([*rule.lead_days, rule.summary_lead_days]) + 1
     found = meetings(
         config, window.zone, window.start - timedelta(days=1), window.end + timedelta(days=longest)
     )
-    due: list[Due] = []
-    audience: list[int] | None = None
+    due: list[Due | Fan] = []
     for meeting in found:
         day = meeting.date()
         params = {"meeting": meeting.strftime("%Y-%m-%d %H:%M"), "date": day.isoformat()}
         for lead in sorted(set(rule.lead_days), reverse=True):
             moment = window.at(day - timedelta(days=lead), rule.send_at)
             if window.holds(moment):
-                audience = audience if audience is not None else await people(rule.audience)
-                due += _fan("service_meeting", f"{day}/-{lead}d", moment, audience, **params)
+                audience = people_query(rule.audience)
+                due.append(Fan("service_meeting", f"{day}/-{lead}d", moment, audience, params))
         moment = window.at(day - timedelta(days=rule.summary_lead_days), rule.send_at)
         if window.holds(moment):
             answers = await MeetingRsvp.filter(meeting=day).values_list("attending", flat=True)
@@ -161,10 +134,10 @@ async def service_meeting(config: ReminderConfig, window: Window) -> list[Due]:
     return due
 
 
-async def annual_report(config: ReminderConfig, window: Window) -> list[Due]:
+async def annual_report(config: ReminderConfig, window: Window) -> list[Due | Fan]:
     """Before the yearly deadline, then overdue every few days until the report is in."""
     rule = config.annual_report
-    due: list[Due] = []
+    due: list[Due | Fan] = []
     for year in range(window.start.year - 1, window.end.year + 1):
         deadline = on_day(year, rule.due)
         notices = [
@@ -179,38 +152,28 @@ async def annual_report(config: ReminderConfig, window: Window) -> list[Due]:
         if not moments:
             continue
         period = str(year - 1)  # the report due in 2027 is on 2026
-        ids = await institution_people(without_report=period)
+        owing = institution_query(without_report=period)
         for occurrence, moment, late in moments:
-            due += _fan(
-                "annual_report",
-                occurrence,
-                moment,
-                ids,
-                year=period,
-                due=deadline.isoformat(),
-                overdue=late,
-            )
+            params = {"year": period, "due": deadline.isoformat(), "overdue": late}
+            due.append(Fan("annual_report", occurrence, moment, owing, params))
     return due
 
 
-async def evaluation(config: ReminderConfig, window: Window) -> list[Due]:
+async def evaluation(config: ReminderConfig, window: Window) -> list[Due | Fan]:
     """The annual evaluation opens (announced ahead); then each year's published results."""
     rule = config.evaluation
-    due: list[Due] = []
+    due: list[Due | Fan] = []
     for year in range(window.start.year - 1, window.end.year + 1):
         opens = on_day(year, rule.opens)
         for lead in rule.lead_days:
             moment = window.at(opens - timedelta(days=lead), rule.send_at)
             if window.holds(moment):
-                due += _fan(
-                    "evaluation_opens",
-                    f"{year}/opens/-{lead}d",
-                    moment,
-                    await institution_people(),
-                    year=str(year - 1),
-                    date=opens.isoformat(),
+                params = {"year": str(year - 1), "date": opens.isoformat()}
+                occurrence = f"{year}/opens/-{lead}d"
+                due.append(
+                    Fan("evaluation_opens", occurrence, moment, institution_query(), params)
                 )
-    return due + await evaluation_results(config, window)
+    return [*due, *await evaluation_results(config, window)]
 
 
 async def evaluation_results(config: ReminderConfig, window: Window) -> list[Due]:
@@ -423,7 +386,7 @@ async def demand_expiry(config: ReminderConfig, window: Window) -> list[Due]:
     return due
 
 
-Compute = Callable[[ReminderConfig, Window], Awaitable[list[Due]]]
+Compute = Callable[[ReminderConfig, Window], Awaitable[Sequence[Due | Fan]]]
 # Config section -> its computation; the messages each produces are named by Due.rule.
 RULES: dict[str, Compute] = {
     "service_meeting": service_meeting,
@@ -436,13 +399,29 @@ RULES: dict[str, Compute] = {
 }
 
 
+async def plan_between(
+    config: ReminderConfig, zone: ZoneInfo, start: datetime, end: datetime
+) -> tuple[list[Due], list[Fan]]:
+    """What the enabled rules call for between two moments: items one person each, and
+    fan-outs to whole audiences, which the engine records in the database in one statement."""
+    window = Window(start.astimezone(UTC), end.astimezone(UTC), zone)
+    dues: list[Due] = []
+    fans: list[Fan] = []
+    for section, compute in RULES.items():
+        if getattr(config, section).enabled:
+            for item in await compute(config, window):
+                (fans if isinstance(item, Fan) else dues).append(item)  # type: ignore[arg-type]
+    return dues, fans
+
+
 async def due_between(
     config: ReminderConfig, zone: ZoneInfo, start: datetime, end: datetime
 ) -> list[Due]:
-    """Everything the enabled rules call for between two moments, in time order."""
-    window = Window(start.astimezone(UTC), end.astimezone(UTC), zone)
-    found: list[Due] = []
-    for section, compute in RULES.items():
-        if getattr(config, section).enabled:
-            found += await compute(config, window)
+    """Everything the enabled rules call for between two moments, one item per person, in
+    time order (the preview; the engine records fan-outs whole, `plan_between`)."""
+    found, fans = await plan_between(config, zone, start, end)
+    for fan in fans:
+        found += _fan(
+            fan.rule, fan.occurrence, fan.due_at, await ids_of(fan.audience), **fan.params
+        )
     return sorted(found, key=lambda d: (d.due_at, d.rule, d.occurrence, d.recipient_id))

@@ -31,7 +31,7 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes
 
 from locales.i18n import use_locale
-from models import broadcasts, deliveries, reminders
+from models import broadcasts, deliveries, fan_deliveries, reminders
 from models.entities import User
 from models.platform import PlatformConfig
 from models.reminder_entities import DeliveryState, ReminderDelivery
@@ -102,10 +102,15 @@ class ReminderEngine:
             return TickReport(quiet=True)
         grace = timedelta(hours=self.config.grace_hours)
         since = now - grace - LOOKBACK
-        due = await reminders.due_between(self.config, self.zone, since, now)
+        due, fans = await reminders.plan_between(self.config, self.zone, since, now)
+        for fan in fans:  # a whole audience in one statement each (issue #8, T5)
+            await fan_deliveries.record(fan, now, grace)
         ids = await deliveries.record(due, now, grace)
+        ids += await fan_deliveries.sendable(fans, now, grace)
         report = TickReport()
-        report.skipped = await deliveries.settle_stale(due, now, since, grace)
+        fanned = frozenset(fan.pair for fan in fans)
+        report.skipped = await deliveries.settle_stale(due, now, since, grace, fanned)
+        report.skipped += await fan_deliveries.settle(fans, now)
         report.skipped += await broadcasts.settle(now, grace)
         ids += await broadcasts.sendable()
         report.due = len(ids)

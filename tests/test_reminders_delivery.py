@@ -120,6 +120,23 @@ async def test_catch_up_after_downtime_within_the_grace_window(harness: Harness)
     assert await states(occurrence=WEEK_BEFORE) == every([p.id for p in people], S.SENT)
 
 
+async def test_an_institution_approved_after_a_fan_out_gets_it_on_the_next_tick(
+    harness: Harness,
+) -> None:
+    people = await institutions(3)
+    await started(harness, people)
+    clock = Clock(DUE_7 + timedelta(seconds=30))
+    sender = engine(harness.application, platform_with(), clock)
+    assert (await sender.tick()).sent == 3
+    [late] = await institutions(1, first_id=5101)  # approved an hour later
+    await started(harness, [late])
+    clock.set(DUE_7 + timedelta(hours=1))
+    assert (await sender.tick()).sent == 1  # the newcomer only: nobody gets it twice
+    for person in [*people, late]:
+        assert len(received(harness.emulator, person.id)) == 1
+    assert await states(occurrence=WEEK_BEFORE) == every([p.id for p in [*people, late]], S.SENT)
+
+
 async def test_older_than_the_grace_window_is_skipped_logged_never_sent(
     harness: Harness, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -135,6 +152,10 @@ async def test_older_than_the_grace_window_is_skipped_logged_never_sent(
     skips = [r.getMessage() for r in caplog.records if "grace window" in r.getMessage()]
     assert len(skips) == len(people)
     assert all(any(f"to {p.id} skipped" in line for line in skips) for p in people)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="models.deliveries"):
+        await sender.tick()  # still in the engine's window: recorded and logged once only
+    assert not [r for r in caplog.records if "grace window" in r.getMessage()]
 
     clock.set(local(3, 30, 9, 0, 30))  # the next notice (1 day before) goes out as usual
     await sender.tick()
