@@ -1,8 +1,11 @@
 """What should have been sent by a given time: the reminder rules of DESIGN §4 as queries.
 
 Every rule turns the calendar (models/reminder_config.py) and the records into `Due` items:
-one message to one person for one occurrence, with the time it falls due and what it quotes.
-The engine (scheduler/engine.py) asks for a window of time; the preview asks for the future.
+one message to one person for one occurrence, with the time it falls due and what it quotes;
+a message to a whole audience (the quarterly meeting, the annual report, the evaluation's
+opening) is one `Fan` with the audience as a query (models/reminder_audience.py). The
+engine (scheduler/engine.py) asks for a window of time (`plan_between`); the preview asks
+for the future, one item per person (`due_between`).
 Records that no longer call for a reminder (a report submitted, feedback given, a demand
 matched) simply stop producing items, so nothing stale is sent after an outage.
 """
