@@ -31,6 +31,7 @@ BROADCAST = "broadcast"
 
 Key = tuple[str, int, str]
 LATE = "missed by more than the grace window"
+GONE = "no longer due"
 CHUNK = 5000  # rows per statement: under PostgreSQL's 32,767 arguments, SQLite's too
 LOG_ROWS = 20  # skipped rows logged one by one; past that, a count (a 100k fan-out)
 CLOSED = (S.SENT, S.FAILED, S.UNREACHABLE, S.SKIPPED)
@@ -193,19 +194,22 @@ async def settle_stale(
         for row in rows
         if not row[4] and row[1:4] not in wanted and (row[1], row[3]) not in fanned
     ]
-    settled = 0
-    for chosen, reason in ((late, LATE), (gone, "no longer due")):
-        ids = [row[0] for row in chosen]
-        changed = 0
-        for start in range(0, len(ids), CHUNK):
-            # Compare-and-set: a sender that claimed one meanwhile (a valid lease) keeps it.
-            changed += await ReminderDelivery.filter(
-                claimable(now), id__in=ids[start : start + CHUNK]
-            ).update(state=S.SKIPPED, error=reason, lease_until=None)
-        if changed:
-            log_skipped([row[1:4] for row in chosen], reason)
-        settled += changed
-    return settled
+    settled = await skip([(row[0], row[1:4]) for row in late], LATE, now)
+    return settled + await skip([(row[0], row[1:4]) for row in gone], GONE, now)
+
+
+async def skip(rows: Sequence[tuple[int, Key]], reason: str, now: datetime) -> int:
+    """Mark these waiting rows skipped with the reason, and log them; how many changed."""
+    ids = [row_id for row_id, _ in rows]
+    changed = 0
+    for start in range(0, len(ids), CHUNK):
+        # Compare-and-set: a sender that claimed one meanwhile (a valid lease) keeps it.
+        changed += await ReminderDelivery.filter(
+            claimable(now), id__in=ids[start : start + CHUNK]
+        ).update(state=S.SKIPPED, error=reason, lease_until=None)
+    if changed:
+        log_skipped([key for _, key in rows], reason)
+    return changed
 
 
 def claimable(now: datetime) -> Q:

@@ -19,20 +19,19 @@ from typing import Any
 from tortoise import connections
 
 from models.deliveries import (
-    CHUNK,
     CLOSED,
+    GONE,
     LATE,
-    claimable,
     db_time,
     log_skipped,
     select_rows,
+    skip,
 )
 from models.reminder_audience import Fan, sql_of
 from models.reminder_entities import DeliveryState, ReminderDelivery
 
 log = logging.getLogger(__name__)
 S = DeliveryState
-GONE = "no longer due"
 # PostgreSQL does not infer the types of parameters in a SELECT list from the INSERT's
 # columns: each gets its column's type.
 COLUMNS = (
@@ -145,14 +144,6 @@ async def settle(fans: Sequence[Fan], now: datetime) -> int:
             fan.rule, fan.occurrence, S.PENDING.value, S.RETRY.value, S.CLAIMED.value, db_time(now)
         ]  # fmt: skip
         gone = await select_rows(sql, [*values, *audience_params])
-        ids = [int(row[0]) for row in gone]
-        changed = 0
-        for start in range(0, len(ids), CHUNK):
-            # Compare-and-set: a sender that claimed one meanwhile (a valid lease) keeps it.
-            changed += await ReminderDelivery.filter(
-                claimable(now), id__in=ids[start : start + CHUNK]
-            ).update(state=S.SKIPPED, error=GONE, lease_until=None)
-        if changed:
-            log_skipped([(fan.rule, int(row[1]), fan.occurrence) for row in gone], GONE)
-        settled += changed
+        keyed = [(int(row[0]), (fan.rule, int(row[1]), fan.occurrence)) for row in gone]
+        settled += await skip(keyed, GONE, now)
     return settled
