@@ -23,14 +23,14 @@ from handlers.context import (
     platform,
     with_user,
 )
-from handlers.uploads import send_files, stored_file
+from handlers.uploads import send_files, stored_files
 from locales.i18n import current_locale, t
 from models import catalog_search, conversations, permissions
 from models import listings as listing_rules
 from models.conversations import ConversationState
 from models.entities import User
 from models.errors import NotAllowed, ValidationFailed
-from models.listing_entities import ListingKind
+from models.listing_entities import Listing, ListingKind
 
 SEARCH_FLOW = "catalog_search"
 VERSION = 1
@@ -176,13 +176,18 @@ async def on_search_page(update: Update, context: Context, user: User) -> None:
     await _search(update, context, stored, str(stored.data["query"]), offset)
 
 
-@with_user
-async def on_open(update: Update, context: Context, user: User) -> None:
-    """co:<listing>: the card of one listing, with Enquire or Book."""
+async def _pressed_listing(update: Update, user: User) -> Listing:
+    """The listing a co:/cf:<listing> button names, if this user may see it."""
     parts = callback_parts(update)
     if len(parts) != 2:
         raise NotAllowed("button.forged")
-    listing = await listing_rules.visible(button_number(parts[1]), user)
+    return await listing_rules.visible(button_number(parts[1]), user)
+
+
+@with_user
+async def on_open(update: Update, context: Context, user: User) -> None:
+    """co:<listing>: the card of one listing, with Enquire or Book."""
+    listing = await _pressed_listing(update, user)
     hit = await catalog_search.hit_of(listing)
     text = listing_text(
         listing, hit.owner.name, platform(context), current_locale(), owner_line(hit)
@@ -196,11 +201,8 @@ async def on_open(update: Update, context: Context, user: User) -> None:
 @with_user
 async def on_files(update: Update, context: Context, user: User) -> None:
     """cf:<listing>: the listing's photos and spec sheets, to whoever may see the listing."""
-    parts = callback_parts(update)
-    if len(parts) != 2:
-        raise NotAllowed("button.forged")
-    listing = await listing_rules.visible(button_number(parts[1]), user)
-    files = [f for f in map(stored_file, listing.attachments or []) if f[1]]
+    listing = await _pressed_listing(update, user)
+    files = stored_files(listing.attachments)
     if not files:
         await answer(update, t("review.no_files"), alert=True)
         return

@@ -13,6 +13,7 @@ from models.entities import InstitutionTier
 from models.listing_entities import Listing, ListingKind, ListingStatus, RequestStatus
 from models.listing_fields import CHOICES, Ask, Step, steps_of
 from models.platform import PlatformConfig
+from models.text import star_bar
 
 if TYPE_CHECKING:
     from models.review import ListingCard
@@ -133,7 +134,7 @@ def owner_line(hit: Hit) -> str:
     tier = t(f"listing.tier.{org.tier.value}") if org.tier else t("listing.tier.none")
     rated = []
     if hit.evaluation is not None:
-        stars = "★" * hit.evaluation.stars + "☆" * (5 - hit.evaluation.stars)
+        stars = star_bar(hit.evaluation.stars)
         rated.append(t("listing.evaluation_stars", year=hit.evaluation.year, stars=stars))
     if hit.profile.stars:
         rated.append(t("listing.user_rating", stars=hit.profile.stars))

@@ -11,6 +11,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from locales.i18n import t
 from models.evaluation_entities import Evaluation, EvaluationRun, Grade, RunStatus
+from models.text import star_bar
 
 PREFIX = "ev"
 TOP = 5  # rows of the table shown in chat; the command line prints them all
@@ -31,7 +32,7 @@ def grade_label(grade: str) -> str:
 
 def star_text(stars: int) -> str:
     """Rugao art. 20 stars as ★★★☆☆."""
-    return "★" * stars + "☆" * (5 - stars)
+    return star_bar(stars)
 
 
 def result_notice(p: dict[str, Any]) -> str:

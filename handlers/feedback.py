@@ -29,7 +29,7 @@ from models.conversations import ConversationState
 from models.demand_entities import Outcome
 from models.entities import User
 from models.errors import DomainError, ValidationFailed
-from models.text import storable
+from models.text import star_bar, storable
 
 FLOW = "feedback"
 VERSION = 1
@@ -74,7 +74,7 @@ def _value_text(step: str, value: Any) -> str:
         return t(f"rate.outcome.{value}")
     if step == COMMENT:
         return str(value) if value else "—"
-    return "★" * int(value) + "☆" * (5 - int(value))
+    return star_bar(int(value))
 
 
 def summary(data: dict[str, Any]) -> str:

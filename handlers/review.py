@@ -29,7 +29,7 @@ from handlers.review_views import (
     pending_label,
     reason_prompt,
 )
-from handlers.uploads import send_files, stored_file
+from handlers.uploads import send_files, stored_files
 from locales.i18n import current_locale, t
 from models import conversations, review
 from models.conversations import ConversationState
@@ -255,13 +255,12 @@ async def _send_files(update: Update, context: Context, user: User, review_id: i
     card = await review.card(review_id, user.id)
     files: list[tuple[str, str]] = []
     if isinstance(card, DemandCard):
-        files = [stored_file(item) for item in card.demand.attachments]
+        files = stored_files(card.demand.attachments)
     elif isinstance(card, ListingCard):
-        files = [stored_file(item) for item in card.listing.attachments]
+        files = stored_files(card.listing.attachments)
     elif isinstance(card, ContractCard) and card.engagement.contract_file_id:
         file_id = card.engagement.contract_file_id
         files = [(card.engagement.contract_kind or "document", file_id)]
-    files = [(kind, file_id) for kind, file_id in files if file_id]
     if not files:
         await answer(update, t("review.no_files"), alert=True)
         return

@@ -46,11 +46,13 @@ async def fingerprinted(
     return Upload(file_id, name, kind, hashlib.sha256(content).hexdigest())
 
 
-def stored_file(item: Any) -> tuple[str, str]:
-    """(kind, file_id) of an attachment as records keep them; an empty id if unusable."""
-    if not isinstance(item, dict):
-        return "document", ""
-    return str(item.get("kind", "document")), str(item.get("file_id") or "")
+def stored_files(items: Any) -> list[tuple[str, str]]:
+    """(kind, file_id) of the attachments as records keep them, leaving out unusable ones."""
+    files = []
+    for item in items or []:
+        if isinstance(item, dict) and item.get("file_id"):
+            files.append((str(item.get("kind", "document")), str(item["file_id"])))
+    return files
 
 
 async def send_files(

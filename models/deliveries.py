@@ -37,11 +37,16 @@ LOG_ROWS = 20  # skipped rows logged one by one; past that, a count (a 100k fan-
 CLOSED = (S.SENT, S.FAILED, S.UNREACHABLE, S.SKIPPED)
 
 
-def _marks(dialect: str, count: int, first: int = 1) -> str:
-    """Placeholders of a statement: $1, $2 … on PostgreSQL, ? on SQLite."""
-    if dialect == "postgres":
-        return ", ".join(f"${n}" for n in range(first, first + count))
-    return ", ".join("?" for _ in range(count))
+def on_postgres() -> bool:
+    """Whether the default connection speaks PostgreSQL (else SQLite)."""
+    return bool(connections.get("default").capabilities.dialect == "postgres")
+
+
+def marks(count: int, first: int = 1) -> list[str]:
+    """Placeholders of a statement: $first, $first+1 … on PostgreSQL, ? on SQLite."""
+    if on_postgres():
+        return [f"${n}" for n in range(first, first + count)]
+    return ["?"] * count
 
 
 async def select_rows(sql: str, values: Sequence[Any]) -> list[Any]:
@@ -64,7 +69,6 @@ async def _existing(dues: Sequence[Due]) -> dict[Key, tuple[int, str]]:
     by_rule: dict[str, set[str]] = defaultdict(set)
     for item in dues:
         by_rule[item.rule].add(item.occurrence)
-    dialect = connections.get("default").capabilities.dialect
     found: dict[Key, tuple[int, str]] = {}
     for rule, occurrences in by_rule.items():
         wanted = sorted(occurrences)
@@ -72,21 +76,18 @@ async def _existing(dues: Sequence[Due]) -> dict[Key, tuple[int, str]]:
             chunk = wanted[start : start + CHUNK]
             sql = (
                 'SELECT "id", "recipient_id", "occurrence", "state" FROM "reminder_deliveries" '
-                f'WHERE "rule" = {_marks(dialect, 1)} '
-                f'AND "occurrence" IN ({_marks(dialect, len(chunk), 2)})'
+                f'WHERE "rule" = {marks(1)[0]} '
+                f'AND "occurrence" IN ({", ".join(marks(len(chunk), 2))})'
             )
             for row_id, recipient, occurrence, state in await select_rows(sql, [rule, *chunk]):
                 found[(rule, int(recipient), occurrence)] = (int(row_id), str(state))
     return found
 
 
-def _insert_sql(dialect: str, columns: Sequence[str]) -> str:
-    marks = ", ".join(
-        f"${n}" if dialect == "postgres" else "?" for n in range(1, len(columns) + 1)
-    )
+def _insert_sql(columns: Sequence[str]) -> str:
     names = ", ".join(f'"{c}"' for c in columns)
     return (
-        f'INSERT INTO "reminder_deliveries" ({names}) VALUES ({marks}) '
+        f'INSERT INTO "reminder_deliveries" ({names}) VALUES ({", ".join(marks(len(columns)))}) '
         'ON CONFLICT ("rule", "recipient_id", "occurrence") DO NOTHING'
     )
 
@@ -97,7 +98,7 @@ async def _insert(items: Sequence[Due], now: datetime, grace: timedelta) -> list
     fields = ReminderDelivery._meta.fields_map
     connection = connections.get("default")
     columns = ("rule", "recipient_id", "occurrence", "due_at", "state", "params", "error")
-    sql = _insert_sql(connection.capabilities.dialect, (*columns, "attempts", "created_at"))
+    sql = _insert_sql((*columns, "attempts", "created_at"))
     created = fields["created_at"].to_db_value(datetime.now(UTC), ReminderDelivery)
     encoded: dict[int, Any] = {}  # a fan-out shares one params dict: encode it once
     late: list[Due] = []
@@ -163,9 +164,8 @@ async def settle_stale(
     demand was matched, the record was deleted) or that waited past the grace window (a long
     outage after they were recorded): marked skipped with the reason, and logged. Rows of a
     fan-out still called for, `fanned` (rule, occurrence), are left to fan_deliveries.settle."""
-    dialect = connections.get("default").capabilities.dialect
     pairs = sorted(fanned)
-    p = _marks(dialect, 8 + 2 * len(pairs)).split(", ")
+    p = marks(8 + 2 * len(pairs))
     # Broadcasts are no rule's: models/broadcasts.py settles its own rows. Whether a row is
     # late is asked of the database: no 100k times parsed back to compare. A fan-out's rows
     # are read only when late (its audience settles the rest: 100k rows not read each tick).

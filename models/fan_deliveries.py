@@ -24,6 +24,8 @@ from models.deliveries import (
     LATE,
     db_time,
     log_skipped,
+    marks,
+    on_postgres,
     select_rows,
     skip,
 )
@@ -44,10 +46,6 @@ COLUMNS = (
     ("attempts", "int"),
     ("created_at", "timestamptz"),
 )
-
-
-def _dialect() -> str:
-    return str(connections.get("default").capabilities.dialect)
 
 
 def _renumbered(sql: str, params: list[Any], first: int) -> str:
@@ -73,16 +71,16 @@ async def record(fan: Fan, now: datetime, grace: timedelta) -> None:
         db_time(datetime.now(UTC)),
     ]
     audience, audience_params = sql_of(fan.audience)
-    if _dialect() == "postgres":
-        marks = [f"${n}::{kind}" for n, (_, kind) in enumerate(COLUMNS, start=1)]
+    placeholders = marks(len(COLUMNS))
+    if on_postgres():
+        placeholders = [f"{m}::{kind}" for m, (_, kind) in zip(placeholders, COLUMNS, strict=True)]
         audience = _renumbered(audience, audience_params, len(mine) + 1)
-    else:
-        marks = ["?"] * len(COLUMNS)
     names = ", ".join(f'"{name}"' for name, _ in COLUMNS)
     # SQLite needs the WHERE to tell the upsert's ON from a join's.
     sql = (
         f'INSERT INTO "reminder_deliveries" ({names}, "recipient_id") '
-        f'SELECT {", ".join(marks)}, "audience"."0" FROM ({audience}) AS "audience" WHERE 1 = 1 '
+        f'SELECT {", ".join(placeholders)}, "audience"."0" '
+        f'FROM ({audience}) AS "audience" WHERE 1 = 1 '
         'ON CONFLICT ("rule", "recipient_id", "occurrence") DO NOTHING'
     )
     last = await _last_id() if late else 0
@@ -107,8 +105,7 @@ async def _log_recorded_late(fan: Fan, after_id: int) -> None:
 async def sendable(fans: Sequence[Fan], now: datetime, grace: timedelta) -> list[int]:
     """Ids of the fan-outs' rows that may be sent now, in id order."""
     ids: list[int] = []
-    p = "$1, $2, $3, $4, $5, $6" if _dialect() == "postgres" else "?, ?, ?, ?, ?, ?"
-    first, second, *closed = p.split(", ")
+    first, second, *closed = marks(2 + len(CLOSED))
     for fan in fans:
         if fan.due_at < now - grace:
             continue
@@ -128,16 +125,14 @@ async def settle(fans: Sequence[Fan], now: datetime) -> int:
     settled = 0
     for fan in fans:
         audience, audience_params = sql_of(fan.audience)
-        if _dialect() == "postgres":
-            marks = [f"${n}" for n in range(1, 7)]
+        p = marks(6)
+        if on_postgres():
             audience = _renumbered(audience, audience_params, 7)
-        else:
-            marks = ["?"] * 6
         sql = (
             'SELECT "id", "recipient_id" FROM "reminder_deliveries" '
-            f'WHERE "rule" = {marks[0]} AND "occurrence" = {marks[1]} '
-            f'AND ("state" IN ({marks[2]}, {marks[3]}) '
-            f'OR ("state" = {marks[4]} AND "lease_until" < {marks[5]})) '
+            f'WHERE "rule" = {p[0]} AND "occurrence" = {p[1]} '
+            f'AND ("state" IN ({p[2]}, {p[3]}) '
+            f'OR ("state" = {p[4]} AND "lease_until" < {p[5]})) '
             f'AND "recipient_id" NOT IN (SELECT "audience"."0" FROM ({audience}) AS "audience")'
         )
         values = [

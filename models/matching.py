@@ -17,6 +17,7 @@ from models.demand_entities import Demand, DemandStatus, Engagement, Feedback, I
 from models.entities import PROVIDER_ROLES, Organization, OrgKind, OrgStatus, User, UserStatus
 from models.listing_entities import Listing, ListingStatus
 from models.market import SERVING_TIERS
+from models.text import star_bar
 
 
 @dataclass(frozen=True)
@@ -33,8 +34,7 @@ class Profile:
         """The rating as stars, e.g. ★★★★☆ (no rating yet: empty)."""
         if self.rating is None:
             return ""
-        full = round(self.rating)
-        return "★" * full + "☆" * (5 - full)
+        return star_bar(round(self.rating))
 
 
 async def _ratings(org_ids: list[int]) -> dict[int, list[int]]:

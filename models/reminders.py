@@ -413,7 +413,10 @@ async def plan_between(
     for section, compute in RULES.items():
         if getattr(config, section).enabled:
             for item in await compute(config, window):
-                (fans if isinstance(item, Fan) else dues).append(item)  # type: ignore[arg-type]
+                if isinstance(item, Fan):
+                    fans.append(item)
+                else:
+                    dues.append(item)
     return dues, fans
 
 
